@@ -1,0 +1,64 @@
+# polis - the two commands a new machine needs are `make demo` and `make test`.
+# Both install missing Debian packages first (make deps), then build.
+
+DEBIAN_PACKAGES := gcc make cmake pkg-config libuv1-dev libcmocka-dev \
+                   python3 python3-pytest python3-redis redis-server redis-tools
+
+BUILD_RELEASE := build/release
+BUILD_ASAN    := build/asan
+JOBS          ?= $(shell nproc 2>/dev/null || echo 2)
+PYTEST        := /usr/bin/python3 -m pytest
+SUDO          := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Sanitizer settings for every test run: leaks, UB and memory errors abort.
+export ASAN_OPTIONS  := detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1
+export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
+
+.PHONY: all build deps test unit integration demo bench clean format
+
+all: build
+
+build:
+	@cmake -S . -B $(BUILD_RELEASE) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPOLIS_TESTS=OFF >/dev/null
+	@cmake --build $(BUILD_RELEASE) -j $(JOBS)
+	@ln -sf $(BUILD_RELEASE)/compile_commands.json compile_commands.json
+
+# Installs only what is missing: one `apt-get update`, then one install.
+deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" \
+	    || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	fi
+
+$(BUILD_ASAN)/polis: FORCE
+	@cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DPOLIS_SANITIZE=ON >/dev/null
+	@cmake --build $(BUILD_ASAN) -j $(JOBS)
+FORCE:
+
+unit: $(BUILD_ASAN)/polis
+	cd $(BUILD_ASAN) && ctest --output-on-failure -j $(JOBS)
+
+integration: $(BUILD_ASAN)/polis
+	POLIS_BIN=$(CURDIR)/$(BUILD_ASAN)/polis $(PYTEST) -q tests/integration
+
+# Every suite, under ASan + UBSan + LSan.
+test: deps
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory integration
+
+demo: deps build
+	@$(BUILD_RELEASE)/polis demo
+
+bench: deps build
+	@bench/vs-redis.sh $(BUILD_RELEASE)/polis
+
+format:
+	clang-format -i $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]')
+
+clean:
+	rm -rf build compile_commands.json

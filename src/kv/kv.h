@@ -1,0 +1,169 @@
+/* kv/kv.h - the shard state machine: a keyspace of typed objects.
+ *
+ * Owns: keys, values, expiry times and per-key modification revisions of
+ * one shard. Execution is a pure function of (keyspace, argv, now_ms,
+ * rand_seed): nothing here reads a clock, draws an unseeded random number or
+ * does I/O, so every replica that applies the same entries reaches the same
+ * state (ARCHITECTURE §6).
+ * May call: base/.
+ * Must never: read the clock, log per command, touch sockets or files.
+ *
+ * Memory layout. One allocation per key (kv_obj): hash-chain link, revision,
+ * type/encoding, key bytes, and for short strings the value bytes too (the
+ * "embstr" encoding). Values that are integers in canonical form are stored
+ * as int64 ("int"); long or modified strings in a separate growable block
+ * ("raw"). This mirrors Redis's encodings so OBJECT ENCODING agrees.
+ *
+ * Expiry. Keys with a TTL are also listed in a dense array of
+ * (object, expire_at_ms) pairs; the object remembers its slot. Reads treat a
+ * key whose expire_at_ms <= now_ms as absent but do not delete it (a read on
+ * a replica must not change state). Writes that find such a key delete it
+ * first, deterministically. The active expiry cycle samples the array. */
+#ifndef POLIS_KV_KV_H
+#define POLIS_KV_KV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/dict.h"
+#include "base/rng.h"
+
+enum kv_type { KV_STRING = 0, KV_LIST, KV_SET, KV_ZSET, KV_HASH, KV_STREAM };
+enum kv_encoding { KV_ENC_INT = 0, KV_ENC_EMBSTR, KV_ENC_RAW };
+
+/* Strings up to this many bytes live inside the object (Redis's limit). */
+#define KV_EMBSTR_BYTES_MAX 44
+/* Largest string value (Redis's proto-max-bulk-len default; SETRANGE and
+ * APPEND check against it). */
+#define KV_STRING_BYTES_MAX (512ull * 1024 * 1024)
+#define KV_NO_EXPIRE INT64_MIN
+#define KV_VOLATILE_NONE UINT32_MAX
+
+typedef struct kv_raw {
+    size_t len;
+    size_t cap;
+    char data[];
+} kv_raw;
+
+typedef struct kv_obj {
+    dict_node node;      /* must stay first: the dict links objects */
+    uint64_t revision;   /* log index (or counter) of the last change */
+    uint32_t key_len;
+    uint32_t volatile_index; /* slot in keyspace.volatile_keys or NONE */
+    uint8_t type;
+    uint8_t encoding;
+    uint16_t flags;
+    uint32_t access_clock : 24; /* leader-local LRU/LFU clock (eviction) */
+    uint32_t inline_len : 8;    /* value bytes after the key, for embstr */
+    union {
+        int64_t i;
+        kv_raw *raw;
+        void *ptr;
+    } v;
+    char data[]; /* key bytes, then embstr value bytes */
+} kv_obj;
+
+typedef struct kv_volatile {
+    kv_obj *obj;
+    int64_t expire_at_ms;
+} kv_volatile;
+
+typedef struct kv_stats {
+    uint64_t expired_keys;
+    uint64_t keyspace_hits;
+    uint64_t keyspace_misses;
+} kv_stats;
+
+typedef struct kv_keyspace {
+    dict keys;
+    kv_volatile *volatile_keys;
+    size_t volatile_count;
+    size_t volatile_cap;
+    uint64_t dirty; /* changes since start (INFO, snapshots later) */
+    kv_stats stats;
+} kv_keyspace;
+
+void kv_init(kv_keyspace *ks, uint64_t hash_seed);
+void kv_destroy(kv_keyspace *ks);
+/* Deletes every key. */
+void kv_flush(kv_keyspace *ks);
+static inline size_t kv_size(const kv_keyspace *ks)
+{
+    return dict_size(&ks->keys);
+}
+
+static inline const char *kv_obj_key(const kv_obj *o)
+{
+    return o->data;
+}
+int64_t kv_obj_expire_at(const kv_keyspace *ks, const kv_obj *o);
+static inline bool kv_obj_expired(const kv_keyspace *ks, const kv_obj *o, int64_t now_ms)
+{
+    int64_t at = kv_obj_expire_at(ks, o);
+    return at != KV_NO_EXPIRE && at <= now_ms;
+}
+
+/* Read lookup: the live object or NULL (expired keys read as absent). */
+kv_obj *kv_lookup_read(kv_keyspace *ks, const char *key, size_t len, int64_t now_ms);
+/* Write lookup: deletes the key first if it has expired, so the caller sees
+ * NULL and may create it afresh. */
+kv_obj *kv_lookup_write(kv_keyspace *ks, const char *key, size_t len, int64_t now_ms);
+/* Raw lookup: ignores expiry (for expiry itself and tests). */
+kv_obj *kv_lookup_any(const kv_keyspace *ks, const char *key, size_t len);
+
+/* Inserts a new object (the key must be absent) and returns it. */
+void kv_insert(kv_keyspace *ks, kv_obj *o);
+/* Deletes the key if present; returns true if it existed (even expired). */
+bool kv_delete(kv_keyspace *ks, const char *key, size_t len);
+/* Replaces `old` (in the keyspace) by `fresh` with the same key: relinks the
+ * dict and the volatile slot, frees `old`. Expiry moves to `fresh`. */
+void kv_replace(kv_keyspace *ks, kv_obj *old, kv_obj *fresh);
+/* Moves an object to another key name; returns the new object (the old
+ * pointer is invalid afterwards). The target key must be absent. */
+kv_obj *kv_rename(kv_keyspace *ks, kv_obj *o, const char *key, size_t len);
+
+void kv_set_expire(kv_keyspace *ks, kv_obj *o, int64_t expire_at_ms);
+/* Returns true if the object had an expiry. */
+bool kv_persist(kv_keyspace *ks, kv_obj *o);
+
+/* Marks a key as modified at `revision` (WATCH, dirty counter). */
+void kv_touch(kv_keyspace *ks, kv_obj *o, uint64_t revision);
+
+/* ---- Objects ----------------------------------------------------------- */
+
+/* A string object for key/value, encoded as Redis's tryObjectEncoding would
+ * (int / embstr / raw). */
+kv_obj *kv_obj_new_string(const char *key, size_t key_len, const char *val,
+                          size_t val_len);
+/* A string object that is "embstr" up to 44 bytes, else "raw" (Redis's
+ * createStringObject: computed values such as INCRBYFLOAT results). */
+kv_obj *kv_obj_new_plain(const char *key, size_t key_len, const char *val,
+                         size_t val_len);
+/* A string object that is always "raw" (APPEND/SETRANGE results). */
+kv_obj *kv_obj_new_raw(const char *key, size_t key_len, const char *val,
+                       size_t val_len, size_t cap);
+kv_obj *kv_obj_new_int(const char *key, size_t key_len, int64_t v);
+void kv_obj_free(kv_obj *o);
+/* Bytes the object occupies (MEMORY USAGE, eviction). */
+size_t kv_obj_bytes(const kv_obj *o);
+
+/* A string value as bytes. For "int" objects the digits are written into
+ * tmp (>= 21 bytes). */
+const char *kv_string_bytes(const kv_obj *o, char *tmp, size_t *len);
+const char *kv_type_name(int type);
+const char *kv_encoding_name(const kv_obj *o);
+
+/* ---- Expiry ------------------------------------------------------------ */
+
+/* Samples up to `sample_count` keys with a TTL (uniformly, with the given
+ * rng) and stores those already expired at now_ms in out[0..*out_count)
+ * (out has room for sample_count). The objects stay in the keyspace: this
+ * only decides. The caller deletes them (the single node directly; the
+ * cluster by proposing conditional deletes). Returns how many were sampled;
+ * the expired/sampled ratio drives the adaptive cycle, as in Redis. */
+size_t kv_expire_sample(kv_keyspace *ks, int64_t now_ms, rng *r, size_t sample_count,
+                        kv_obj **out, size_t *out_count);
+
+#endif

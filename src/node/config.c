@@ -1,0 +1,251 @@
+#include "node/config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "base/log.h"
+#include "base/util.h"
+
+enum config_kind { CK_STRING, CK_INT, CK_BYTES, CK_BOOL, CK_LOGLEVEL };
+
+typedef struct config_row {
+    const char *name;
+    enum config_kind kind;
+    size_t offset;
+    int64_t min, max;
+    bool mutable_;
+    const char *help;
+} config_row;
+
+#define OFF(f) offsetof(node_config, f)
+#define GIB (1024ll * 1024 * 1024)
+
+static const config_row rows[] = {
+    {"bind", CK_STRING, OFF(bind), 0, 0, false, "address to listen on (127.0.0.1)"},
+    {"port", CK_INT, OFF(port), 0, 65535, false, "client port (7379)"},
+    {"dir", CK_STRING, OFF(dir), 0, 0, false, "data directory (.)"},
+    {"requirepass", CK_STRING, OFF(requirepass), 0, 0, true,
+     "password clients must AUTH with (none)"},
+    {"logfile", CK_STRING, OFF(logfile), 0, 0, false, "log file; empty = stderr"},
+    {"pidfile", CK_STRING, OFF(pidfile), 0, 0, false, "write the pid here (none)"},
+    {"loglevel", CK_LOGLEVEL, OFF(loglevel), 0, 3, true,
+     "debug, verbose, notice or warning (notice)"},
+    {"maxclients", CK_INT, OFF(maxclients), 1, 1000000, true,
+     "most client connections at once (10000)"},
+    {"timeout", CK_INT, OFF(timeout_s), 0, INT32_MAX, true,
+     "close clients idle this many seconds; 0 = never (0)"},
+    {"tcp-backlog", CK_INT, OFF(tcp_backlog), 1, 65535, false, "listen backlog (511)"},
+    {"tcp-keepalive", CK_INT, OFF(tcp_keepalive_s), 0, INT32_MAX, true,
+     "TCP keepalive seconds; 0 = off (300)"},
+    {"hz", CK_INT, OFF(hz), 1, 500, true, "background task frequency (10)"},
+    {"databases", CK_INT, OFF(databases), 1, 1, false, "always 1: SELECT 0 only"},
+    {"proto-max-bulk-len", CK_BYTES, OFF(proto_max_bulk_len), 1024 * 1024, INT64_MAX,
+     true, "largest bulk string a client may send (512mb)"},
+    {"proto-max-args", CK_INT, OFF(proto_max_args), 1, INT32_MAX, true,
+     "most arguments in one request (1048576)"},
+    {"proto-inline-max-size", CK_BYTES, OFF(proto_inline_max_bytes), 1024,
+     64 * 1024 * 1024, true, "longest inline request (64kb)"},
+    {"client-query-buffer-limit", CK_BYTES, OFF(client_query_buffer_limit), 1024 * 1024,
+     INT64_MAX, true, "most unprocessed input per client (1gb)"},
+    {"client-output-buffer-limit", CK_BYTES, OFF(client_output_buffer_limit), 0,
+     INT64_MAX, true, "most pending output per client; 0 = unlimited (1gb)"},
+    {"client-output-pause-bytes", CK_BYTES, OFF(client_output_pause_bytes), 1024,
+     INT64_MAX, true, "stop reading a client while its pending output exceeds this (64mb)"},
+    {"active-expire-enabled", CK_BOOL, OFF(active_expire_enabled), 0, 1, true,
+     "delete expired keys in the background (yes)"},
+    {"maxmemory", CK_BYTES, OFF(maxmemory), 0, INT64_MAX, true,
+     "memory limit, reported in INFO (0 = none)"},
+};
+#define ROW_COUNT (sizeof rows / sizeof rows[0])
+
+void config_defaults(node_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    strcpy(cfg->bind, "127.0.0.1");
+    cfg->port = 7379;
+    strcpy(cfg->dir, ".");
+    cfg->loglevel = LOG_NOTICE;
+    cfg->maxclients = 10000;
+    cfg->tcp_backlog = 511;
+    cfg->tcp_keepalive_s = 300;
+    cfg->hz = 10;
+    cfg->databases = 1;
+    cfg->proto_max_bulk_len = 512ll * 1024 * 1024;
+    cfg->proto_max_args = 1024 * 1024;
+    cfg->proto_inline_max_bytes = 64 * 1024;
+    cfg->client_query_buffer_limit = GIB;
+    cfg->client_output_buffer_limit = GIB;
+    cfg->client_output_pause_bytes = 64ll * 1024 * 1024;
+    cfg->active_expire_enabled = 1;
+}
+
+static const config_row *find_row(const char *name)
+{
+    for (size_t i = 0; i < ROW_COUNT; i++)
+        if (strcasecmp(rows[i].name, name) == 0) return &rows[i];
+    return NULL;
+}
+
+int config_set(node_config *cfg, const char *name, const char *value, bool at_runtime,
+               buf *err)
+{
+    const config_row *row = find_row(name);
+    if (row == NULL) return POLIS_ENOTFOUND;
+    if (at_runtime && !row->mutable_) {
+        buf_append_str(err, "can't set immutable config");
+        return POLIS_EBUSY;
+    }
+    char *field = (char *)cfg + row->offset;
+    int64_t v = 0;
+    uint64_t u;
+    switch (row->kind) {
+    case CK_STRING:
+        if (strlen(value) >= CONFIG_STRING_BYTES_MAX) {
+            buf_append_str(err, "argument is too long");
+            return POLIS_EINVAL;
+        }
+        strcpy(field, value);
+        return 0;
+    case CK_INT:
+        if (!str_to_i64(value, strlen(value), &v)) {
+            buf_append_str(err, "argument couldn't be parsed into an integer");
+            return POLIS_EINVAL;
+        }
+        break;
+    case CK_BYTES:
+        if (!str_to_bytes(value, strlen(value), &u) || u > INT64_MAX) {
+            buf_append_str(err, "argument must be a memory value");
+            return POLIS_EINVAL;
+        }
+        v = (int64_t)u;
+        break;
+    case CK_BOOL:
+        if (strcasecmp(value, "yes") == 0) v = 1;
+        else if (strcasecmp(value, "no") == 0) v = 0;
+        else {
+            buf_append_str(err, "argument must be 'yes' or 'no'");
+            return POLIS_EINVAL;
+        }
+        break;
+    case CK_LOGLEVEL:
+        v = log_level_parse(value);
+        if (v < 0) {
+            buf_append_str(err, "argument(s) must be one of the following: debug, verbose, "
+                                "notice, warning");
+            return POLIS_EINVAL;
+        }
+        break;
+    }
+    if (v < row->min || v > row->max) {
+        buf_append_fmt(err, "argument must be between %lld and %lld inclusive",
+                       (long long)row->min, (long long)row->max);
+        return POLIS_EINVAL;
+    }
+    memcpy(field, &v, sizeof v);
+    return 0;
+}
+
+static void format_value(const node_config *cfg, const config_row *row, char *out,
+                         size_t cap)
+{
+    const char *field = (const char *)cfg + row->offset;
+    int64_t v;
+    if (row->kind == CK_STRING) {
+        snprintf(out, cap, "%s", field);
+        return;
+    }
+    memcpy(&v, field, sizeof v);
+    switch (row->kind) {
+    case CK_BOOL: snprintf(out, cap, "%s", v ? "yes" : "no"); break;
+    case CK_LOGLEVEL: snprintf(out, cap, "%s", log_level_name((enum log_level)v)); break;
+    default: snprintf(out, cap, "%lld", (long long)v); break;
+    }
+}
+
+size_t config_get_matching(const node_config *cfg, const char *pattern, size_t len,
+                           config_visit_fn *fn, void *priv)
+{
+    size_t n = 0;
+    char value[CONFIG_STRING_BYTES_MAX + 32];
+    for (size_t i = 0; i < ROW_COUNT; i++) {
+        if (!glob_match(pattern, len, rows[i].name, strlen(rows[i].name), true)) continue;
+        format_value(cfg, &rows[i], value, sizeof value);
+        fn(priv, rows[i].name, value);
+        n++;
+    }
+    return n;
+}
+
+/* Splits a config line into at most 3 words, honoring "..." and '...'. */
+static int split_line(char *line, char *words[3])
+{
+    int n = 0;
+    char *p = line;
+    while (*p) {
+        while (isspace((unsigned char)*p)) p++;
+        if (*p == '\0' || *p == '#') break;
+        if (n == 3) return -1;
+        char quote = (*p == '"' || *p == '\'') ? *p++ : 0;
+        words[n++] = p;
+        if (quote) {
+            char *end = strchr(p, quote);
+            if (end == NULL) return -1;
+            *end = '\0';
+            p = end + 1;
+        } else {
+            while (*p && !isspace((unsigned char)*p)) p++;
+            if (*p) *p++ = '\0';
+        }
+    }
+    return n;
+}
+
+int config_load_file(node_config *cfg, const char *path, buf *err)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        buf_append_fmt(err, "cannot open config file '%s'", path);
+        return POLIS_ECONFIG;
+    }
+    char line[4096];
+    int lineno = 0, rv = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        lineno++;
+        char *words[3];
+        int n = split_line(line, words);
+        if (n == 0) continue;
+        if (n != 2) {
+            buf_append_fmt(err, "%s:%d: expected 'name value'", path, lineno);
+            rv = POLIS_ECONFIG;
+            break;
+        }
+        buf why = BUF_INIT;
+        int r = config_set(cfg, words[0], words[1], false, &why);
+        if (r == POLIS_ENOTFOUND) {
+            buf_append_fmt(err, "%s:%d: unknown setting '%s'", path, lineno, words[0]);
+        } else if (r != 0) {
+            buf_append_fmt(err, "%s:%d: bad value for '%s': %.*s", path, lineno, words[0],
+                           (int)why.len, why.data);
+        }
+        buf_free(&why);
+        if (r != 0) {
+            rv = POLIS_ECONFIG;
+            break;
+        }
+    }
+    fclose(f);
+    if (rv == 0) snprintf(cfg->config_file, sizeof cfg->config_file, "%s", path);
+    return rv;
+}
+
+void config_usage(buf *out)
+{
+    for (size_t i = 0; i < ROW_COUNT; i++) {
+        if (strcmp(rows[i].name, "databases") == 0) continue;
+        buf_append_fmt(out, "  --%-28s %s%s\n", rows[i].name, rows[i].help,
+                       rows[i].mutable_ ? "" : " [not changeable at run time]");
+    }
+}

@@ -1,0 +1,119 @@
+/* node/server.h - the polis server process: one libuv loop that accepts
+ * client connections, parses requests, dispatches them through cmd/, runs
+ * them against the keyspace and writes replies back.
+ *
+ * Owns: sockets, timers, signals, the clock and the keyspace of this node.
+ * This is the one layer that does I/O (ARCHITECTURE §2): it reads the wall
+ * clock and the random source and passes them to pure code as arguments.
+ *
+ * Flow of a request: read -> client query buffer -> resp parser -> argv ->
+ * cmd_lookup -> arity/auth checks -> handler(cmd_ctx) -> reply buffer. All
+ * requests that arrived together are executed in one pass (pipelining), and
+ * replies of every client are flushed once per loop iteration (uv_check),
+ * with uv_try_write first and an async write only for what the socket did
+ * not take. A client whose unsent output exceeds client-output-pause-bytes is
+ * not read (and its buffered requests not executed) until it drains. */
+#ifndef POLIS_NODE_SERVER_H
+#define POLIS_NODE_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "base/buf.h"
+#include "base/rng.h"
+#include "cmd/cmd.h"
+#include "kv/kv.h"
+#include "node/config.h"
+#include "resp/resp.h"
+
+enum client_flag {
+    CLIENT_CLOSE_AFTER_REPLY = 1u << 0, /* QUIT, protocol error */
+    CLIENT_CLOSING = 1u << 1,           /* uv_close called */
+    CLIENT_PENDING_WRITE = 1u << 2,     /* on the server's pending list */
+    CLIENT_READ_PAUSED = 1u << 3,       /* output backpressure */
+};
+
+typedef struct node_client {
+    uint64_t id;
+    uv_tcp_t tcp;
+    uv_write_t write_req;
+    struct node_server *server;
+    struct node_client *prev, *next;     /* all clients */
+    struct node_client *pending_next;    /* clients with output to flush */
+    uint32_t flags;
+    int resp;                            /* protocol version: 2 or 3 */
+    bool authenticated;
+    bool writing;                        /* write_req in flight on `inflight` */
+    buf query;                           /* unprocessed input */
+    resp_parser parser;
+    buf out;                             /* replies not yet handed to the socket */
+    buf inflight;                        /* replies the socket is writing */
+    size_t inflight_sent;
+    cmd_arg *argv;
+    size_t argv_cap;
+    char *name;                          /* CLIENT SETNAME, NULL if none */
+    char addr[64];
+    char laddr[64];
+    int fd;
+    int64_t ctime_ms;
+    int64_t last_interaction_ms;
+    const cmd_def *last_cmd;
+    uint64_t net_input_bytes;
+    uint64_t net_output_bytes;
+} node_client;
+
+typedef struct node_stats {
+    uint64_t connections_received;
+    uint64_t commands_processed;
+    uint64_t rejected_connections;
+    uint64_t net_input_bytes;
+    uint64_t net_output_bytes;
+    uint64_t error_replies;
+    uint64_t expire_cycles;
+    /* Instantaneous ops/sec: samples of commands_processed, one per cron. */
+    uint64_t ops_samples[16];
+    int64_t ops_sample_ms[16];
+    size_t ops_sample_index;
+} node_stats;
+
+typedef struct node_server {
+    uv_loop_t *loop;
+    node_config cfg;
+    uv_tcp_t listener;
+    uv_timer_t cron;
+    uv_check_t flush;
+    uv_signal_t sigterm;
+    uv_signal_t sigint;
+    kv_keyspace ks;
+    rng rng;
+    node_client *clients;
+    node_client *pending_writes;
+    size_t client_count;
+    uint64_t next_client_id;
+    uint64_t revision;
+    int64_t start_ms;
+    char run_id[41];
+    node_stats stats;
+    bool shutting_down;
+    int exit_code;
+} node_server;
+
+/* Runs a server with this configuration until SHUTDOWN or SIGTERM/SIGINT.
+ * Returns the process exit code. */
+int node_server_run(const node_config *cfg);
+
+/* The wall clock, in ms and us (the one place it is read). */
+int64_t node_now_ms(void);
+int64_t node_now_us(void);
+
+/* Closes a client (after its in-flight write is cancelled). */
+void node_client_close(node_client *c);
+/* Begins an orderly shutdown: stop listening, close clients, stop the loop. */
+void node_server_shutdown(node_server *s);
+/* Fills a CLIENT LIST line for c (ends with "\n"). */
+void node_client_describe(const node_client *c, buf *out);
+/* Appends INFO sections to out; `sections` as given by the client. */
+void node_info(node_server *s, const cmd_arg *sections, size_t count, buf *out);
+
+#endif
