@@ -47,8 +47,7 @@ bool str_to_i64(const char *s, size_t len, int64_t *out)
 
 bool str_to_ld(const char *s, size_t len, long double *out)
 {
-    /* Redis string2ld, including its quirk: parsing stops at an embedded NUL
-     * and the value counts as valid if strtold stopped exactly there. */
+    /* Redis string2ld: the whole string must be the number. */
     char tmp[LD_STR_MAX_CHARS];
     if (len == 0 || len >= sizeof tmp) return false;
     memcpy(tmp, s, len);
@@ -56,7 +55,8 @@ bool str_to_ld(const char *s, size_t len, long double *out)
     char *end;
     errno = 0;
     long double v = strtold(tmp, &end);
-    if (isspace((unsigned char)tmp[0]) || end[0] != '\0' || errno == EINVAL || isnan(v))
+    if (isspace((unsigned char)tmp[0]) || (size_t)(end - tmp) != len || errno == EINVAL ||
+        isnan(v))
         return false;
     if (errno == ERANGE && (isinf(v) || v == 0)) return false;
     *out = v;

@@ -144,7 +144,7 @@ void cmdcmd_command_info(cmd_ctx *c)
     for (size_t i = 2; i < c->argc; i++) {
         const cmd_def *d = find_by_fullname(&c->argv[i]);
         if (d) reply_command_info(c->w, d);
-        else resp_null_array(c->w);
+        else resp_null(c->w);
     }
 }
 

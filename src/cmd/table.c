@@ -82,7 +82,7 @@ static cmd_def command_subcommands[] = {
     ROW("docs", -2, S | LS, 0, 0, 0, cmdcmd_command_docs, "server",
         "Returns documentary information about one, multiple or all commands.",
         "7.0.0", "O(N) where N is the number of commands to look up"),
-    ROW("getkeys", -3, S | LS, 0, 0, 0, cmdcmd_command_getkeys, "server",
+    ROW("getkeys", -4, S | LS, 0, 0, 0, cmdcmd_command_getkeys, "server",
         "Extracts the key names from an arbitrary command.", "2.8.13",
         "O(N) where N is the number of arguments to the command"),
     ROW("help", 2, S | LS, 0, 0, 0, cmdcmd_command_help, "server",

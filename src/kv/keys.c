@@ -1,5 +1,6 @@
 /* kv/keys.c - commands on keys of any type: DEL, EXISTS, TYPE, RENAME,
  * KEYS, SCAN, RANDOMKEY, DBSIZE, FLUSHDB, OBJECT, TOUCH. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,24 +99,19 @@ void kvcmd_keys(cmd_ctx *c)
     resp_defer_array(c->w, mark, n);
 }
 
-/* Redis parseScanCursorOrReply (string2ull): a canonical integer, or what
- * strtoull accepts for the whole string. */
+/* Redis 7.0 parseScanCursorOrReply: strtoul over the C string, so "" is
+ * cursor 0, "-1" wraps to the largest cursor, and parsing stops at an
+ * embedded NUL; leading space or trailing garbage is invalid. */
 static bool parse_cursor(const cmd_arg *a, uint64_t *out)
 {
-    int64_t ll;
-    if (str_to_i64(a->ptr, a->len, &ll)) {
-        if (ll < 0) return false;
-        *out = (uint64_t)ll;
-        return true;
-    }
-    char tmp[64];
-    if (a->len == 0 || a->len >= sizeof tmp || memchr(a->ptr, '\0', a->len)) return false;
+    char tmp[128];
+    if (a->len >= sizeof tmp) return false;
     memcpy(tmp, a->ptr, a->len);
     tmp[a->len] = '\0';
     char *end;
     errno = 0;
     unsigned long long v = strtoull(tmp, &end, 10);
-    if (errno == EINVAL || errno == ERANGE || *end != '\0') return false;
+    if (isspace((unsigned char)tmp[0]) || end[0] != '\0' || errno == ERANGE) return false;
     *out = v;
     return true;
 }

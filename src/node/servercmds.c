@@ -116,7 +116,7 @@ void nodecmd_hello(cmd_ctx *c)
     }
     if (!cl->authenticated) {
         cmd_error(c, "NOAUTH HELLO must be called with the client already authenticated, "
-                     "otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
+                     "otherwise the HELLO AUTH <user> <pass> option can be used to "
                      "authenticate the client and select the RESP protocol version at the "
                      "same time");
         return;
