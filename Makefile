@@ -14,7 +14,7 @@ SUDO          := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export ASAN_OPTIONS  := detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1
 export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
 
-.PHONY: all build deps test unit integration demo bench clean format
+.PHONY: all build deps test unit integration demo bench fuzz clean format
 
 all: build
 
@@ -56,6 +56,12 @@ demo: deps build
 
 bench: deps build
 	@bench/vs-redis.sh $(BUILD_RELEASE)/polis
+
+# libFuzzer on the RESP parser (clang). FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@$(MAKE) --no-print-directory deps DEBIAN_PACKAGES="clang libclang-rt-14-dev"
+	@tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 format:
 	clang-format -i $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]')

@@ -56,6 +56,10 @@ static const config_row rows[] = {
      INT64_MAX, true, "stop reading a client while its pending output exceeds this (64mb)"},
     {"active-expire-enabled", CK_BOOL, OFF(active_expire_enabled), 0, 1, true,
      "delete expired keys in the background (yes)"},
+    {"save", CK_STRING, OFF(save), 0, 0, false,
+     "RDB snapshots: not offered; always empty (\"\")"},
+    {"appendonly", CK_BOOL, OFF(appendonly), 0, 0, false,
+     "AOF: not offered; always no (the Raft log will make data durable)"},
     {"maxmemory", CK_BYTES, OFF(maxmemory), 0, INT64_MAX, true,
      "memory limit, reported in INFO (0 = none)"},
 };

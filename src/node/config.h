@@ -38,6 +38,10 @@ typedef struct node_config {
     int64_t active_expire_enabled;      /* bool */
     int64_t maxmemory;                  /* reported; enforced by eviction later */
     char config_file[CONFIG_STRING_BYTES_MAX];
+    /* Reported for tools that ask (redis-benchmark): a single node keeps no
+     * data on disk yet, so "save" is empty and "appendonly" is no. */
+    char save[CONFIG_STRING_BYTES_MAX];
+    int64_t appendonly;
 } node_config;
 
 void config_defaults(node_config *cfg);

@@ -65,7 +65,8 @@ static void output_drained(node_client *c)
         pending_output(c) < (size_t)s->cfg.client_output_pause_bytes) {
         c->flags &= ~CLIENT_READ_PAUSED;
         process_input(c); /* requests buffered while paused */
-        if (!(c->flags & (CLIENT_READ_PAUSED | CLIENT_CLOSING))) resume_read(c);
+        if (!(c->flags & (CLIENT_READ_PAUSED | CLIENT_CLOSING | CLIENT_CLOSE_AFTER_REPLY)))
+            resume_read(c);
     }
     if ((c->flags & CLIENT_CLOSE_AFTER_REPLY) && pending_output(c) == 0 && !c->writing)
         node_client_close(c);
@@ -284,16 +285,20 @@ static void process_input(node_client *c)
         }
     }
     if (c->flags & CLIENT_CLOSING) return;
-    buf_consume(&c->query, off);
-    if (c->query.len == 0) buf_shrink_if_idle(&c->query, CLIENT_BUF_KEEP_BYTES);
-    if (c->query.len > (size_t)s->cfg.client_query_buffer_limit) {
+    if (c->query.len - off > (size_t)s->cfg.client_query_buffer_limit) {
         log_warning("client %llu (%s) closed: query buffer over %lld bytes",
                     (unsigned long long)c->id, c->addr,
                     (long long)s->cfg.client_query_buffer_limit);
         reply_protocol_error(c, "Protocol error: query buffer limit exceeded");
-        c->query.len = 0;
+    }
+    if (c->flags & CLIENT_CLOSE_AFTER_REPLY) {
+        /* Nothing more will be executed: stop reading and drop the rest. */
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        off = c->query.len;
         resp_parser_reset(&c->parser);
     }
+    buf_consume(&c->query, off);
+    if (c->query.len == 0) buf_shrink_if_idle(&c->query, CLIENT_BUF_KEEP_BYTES);
     if (c->out.len > 0 || (c->flags & CLIENT_CLOSE_AFTER_REPLY)) mark_pending_write(c);
 }
 
