@@ -1,0 +1,353 @@
+"""Fixtures for the integration tests: real server processes on free ports.
+
+The binary under test comes from env POLIS_BIN (default
+<repo>/build/asan/polis). It may also be a redis-server, which is how these
+tests are validated: a test must pass against Redis 7.0 unless it is marked
+`polis_only` (a deliberate polis difference), in which case it is skipped.
+
+    polis:         polis server --port N --bind 127.0.0.1 --dir DIR [--name value ...]
+    redis-server:  redis-server --port N --bind 127.0.0.1 --dir DIR --save '' --appendonly no [...]
+
+Fixtures:
+    server_factory(**config)  starts a server; config names use '_' or '-'
+                              (proto_max_bulk_len=... -> --proto-max-bulk-len)
+    server                    one server per test; extra config from
+                              @pytest.mark.server_config(name=value, ...)
+    r                         redis.Redis on `server` (decode_responses=False)
+    redis_ref                 a session-wide real /usr/bin/redis-server, for
+                              differential tests
+
+At teardown each server gets SIGTERM (SIGKILL after 5 s). A polis process
+must exit with status 0: under ASan/LSan a memory error or a leak makes it
+exit non-zero, and the test then fails with the server's log shown.
+"""
+
+import os
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+import redis
+
+from resp_raw import RawClient
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+POLIS_BIN = os.environ.get("POLIS_BIN") or os.path.join(REPO, "build", "asan", "polis")
+REDIS_BIN = os.environ.get("POLIS_REDIS_REF_BIN", "/usr/bin/redis-server")
+
+START_TIMEOUT_S = 10.0
+STOP_TIMEOUT_S = 5.0
+LOG_TAIL_LINES = 200
+
+# Default sanitizer options when the tests are run outside `make`, matching
+# the Makefile so a leak or memory error makes the process exit non-zero.
+SANITIZER_ENV = {
+    "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=1:strict_string_checks=1"
+                    ":detect_stack_use_after_return=1",
+    "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
+}
+
+
+def binary_is_redis(path):
+    return os.path.basename(path).startswith("redis-server")
+
+
+IS_REDIS = binary_is_redis(POLIS_BIN)
+
+
+def free_port():
+    """A port that was free a moment ago. A race with another process is
+    possible; Server.start() retries with a new port if the bind fails."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def config_args(config):
+    args = []
+    for name, value in config.items():
+        args.append("--" + name.replace("_", "-"))
+        args.append(str(value))
+    return args
+
+
+class ServerError(Exception):
+    pass
+
+
+class Server(object):
+    """One server process. `binary` is polis or redis-server; `config` maps
+    config names to values (passed as --name value)."""
+
+    def __init__(self, binary, config=None, name="polis"):
+        self.binary = binary
+        self.is_redis = binary_is_redis(binary)
+        self.config = dict(config or {})
+        self.name = name
+        self.dir = tempfile.mkdtemp(prefix="polis-it-")
+        self.log_path = os.path.join(self.dir, "server.log")
+        self.proc = None
+        self.port = None
+        self.returncode = None
+        self.start_failed = False
+        self._raw_clients = []
+        self._clients = []
+
+    # ---- lifecycle -------------------------------------------------------
+
+    def argv(self):
+        argv = [self.binary]
+        if not self.is_redis:
+            argv.append("server")
+        argv += ["--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir]
+        if self.is_redis:
+            argv += ["--save", "", "--appendonly", "no"]
+        argv += config_args(self.config)
+        return argv
+
+    def start(self):
+        last_error = None
+        for _attempt in range(3):
+            self.port = free_port()
+            try:
+                self._spawn_and_wait()
+                return self
+            except ServerError as e:
+                last_error = e
+                if "in use" not in self.log_text():
+                    break
+        raise last_error
+
+    def _spawn_and_wait(self):
+        env = dict(os.environ)
+        for k, v in SANITIZER_ENV.items():
+            env.setdefault(k, v)
+        with open(self.log_path, "ab") as log:
+            log.write(("$ %s\n" % " ".join(repr(a) if a == "" else a for a in self.argv())).encode())
+            log.flush()
+            self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL,
+                                         stdout=log, stderr=subprocess.STDOUT,
+                                         cwd=self.dir, env=env)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self.returncode = self.proc.returncode
+                raise ServerError("%s exited with status %s during startup\n%s"
+                                  % (self.name, self.proc.returncode, self.log_tail()))
+            if self._answers_ping():
+                return
+            time.sleep(0.05)
+        self._kill()
+        raise ServerError("%s did not answer PING within %.0f s\n%s"
+                          % (self.name, START_TIMEOUT_S, self.log_tail()))
+
+    def _answers_ping(self):
+        """True once a PING gets any reply (+PONG, or -NOAUTH when a password
+        is required)."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1.0) as s:
+                s.settimeout(1.0)
+                s.sendall(b"*1\r\n$4\r\nPING\r\n")
+                data = b""
+                while not data.endswith(b"\r\n"):
+                    chunk = s.recv(256)
+                    if not chunk:
+                        return False
+                    data += chunk
+                return data.startswith(b"+PONG") or data.startswith(b"-NOAUTH")
+        except OSError:
+            return False
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def wait_exit(self, timeout_s):
+        """Waits for the process to exit on its own; returns its status or
+        None if it is still running at the deadline."""
+        try:
+            self.returncode = self.proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            return None
+        return self.returncode
+
+    def _kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        if self.proc is not None:
+            self.returncode = self.proc.returncode
+
+    def stop(self):
+        """SIGTERM, then SIGKILL after STOP_TIMEOUT_S. Returns a problem
+        description, or None if the process exited cleanly."""
+        self._close_clients()
+        if self.proc is None:
+            return None
+        problem = None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self._kill()
+                problem = "did not exit within %.0f s of SIGTERM (killed)" % STOP_TIMEOUT_S
+        self.returncode = self.proc.returncode
+        if problem is None and self.returncode != 0:
+            problem = "exited with status %s" % self.returncode
+        return problem
+
+    def cleanup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    # ---- clients ---------------------------------------------------------
+
+    def client(self, **kw):
+        """A redis.Redis connected to this server (bytes replies)."""
+        kw.setdefault("decode_responses", False)
+        kw.setdefault("socket_timeout", 30)
+        kw.setdefault("socket_connect_timeout", 10)
+        if "requirepass" in self.config:
+            kw.setdefault("password", self.config["requirepass"])
+        c = redis.Redis(host="127.0.0.1", port=self.port, **kw)
+        self._clients.append(c)
+        return c
+
+    def raw(self, timeout_s=10.0):
+        """A RawClient connected to this server; closed at teardown."""
+        c = RawClient(self.port, timeout_s=timeout_s)
+        self._raw_clients.append(c)
+        return c
+
+    def _close_clients(self):
+        for c in self._raw_clients:
+            c.close()
+        self._raw_clients = []
+        for c in self._clients:
+            try:
+                c.connection_pool.disconnect()
+            except Exception:
+                pass
+        self._clients = []
+
+    # ---- logs ------------------------------------------------------------
+
+    def log_text(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def log_tail(self, lines=LOG_TAIL_LINES):
+        text = self.log_text().splitlines()
+        return "---- %s log (%s) ----\n%s" % (self.name, self.log_path, "\n".join(text[-lines:]))
+
+
+# ---- pytest hooks ----------------------------------------------------------
+
+
+def raise_open_files_limit(wanted=8192):
+    """Tests open 1,000+ sockets at once; servers started from here inherit
+    the raised limit too."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+def pytest_configure(config):
+    raise_open_files_limit()
+    config.addinivalue_line("markers", "polis_only: a deliberate polis difference; "
+                            "skipped when POLIS_BIN is redis-server")
+    config.addinivalue_line("markers", "server_config(**config): extra config "
+                            "for the `server` fixture")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not IS_REDIS:
+        return
+    skip = pytest.mark.skip(reason="polis_only (POLIS_BIN is redis-server)")
+    for item in items:
+        if "polis_only" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.when == "call" and rep.failed:
+        for srv in getattr(item, "_polis_servers", []):
+            rep.sections.append(("server log: %s port %s" % (srv.name, srv.port), srv.log_tail()))
+
+
+# ---- fixtures --------------------------------------------------------------
+
+
+@pytest.fixture
+def server_factory(request):
+    servers = []
+    request.node._polis_servers = servers
+
+    def start(**config):
+        srv = Server(POLIS_BIN, config, name="server-%d" % len(servers))
+        servers.append(srv)
+        error = None
+        try:
+            srv.start()
+        except (ServerError, OSError) as e:
+            error = e
+        if error is not None:
+            srv.start_failed = True  # reported here, not again at teardown
+            pytest.fail("cannot start %s: %s" % (POLIS_BIN, error), pytrace=False)
+        return srv
+
+    yield start
+
+    problems = []
+    for srv in servers:
+        problem = srv.stop()
+        if problem is not None and not srv.is_redis and not srv.start_failed:
+            problems.append("%s %s\n%s" % (srv.name, problem, srv.log_tail()))
+        if problem is None:
+            srv.cleanup()
+    if problems:
+        pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def server(request, server_factory):
+    marker = request.node.get_closest_marker("server_config")
+    config = dict(marker.kwargs) if marker else {}
+    return server_factory(**config)
+
+
+@pytest.fixture
+def r(server):
+    return server.client()
+
+
+@pytest.fixture(scope="session")
+def redis_ref():
+    if not os.path.exists(REDIS_BIN):
+        pytest.skip("reference %s not installed" % REDIS_BIN)
+    srv = Server(REDIS_BIN, name="redis-ref")
+    error = None
+    try:
+        srv.start()
+    except (ServerError, OSError) as e:
+        error = e
+    if error is not None:
+        pytest.fail("cannot start the reference %s: %s" % (REDIS_BIN, error), pytrace=False)
+    yield srv
+    srv.stop()
+    srv.cleanup()
