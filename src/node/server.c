@@ -187,7 +187,27 @@ static void reply_protocol_error(node_client *c, const char *msg)
     log_verbose("client %llu (%s): %s", (unsigned long long)c->id, c->addr, msg);
 }
 
-static void execute(node_client *c, const cmd_arg *argv, size_t argc)
+/* One wall-clock read per batch of pipelined requests; each command then
+ * costs one monotonic read, which both times it (commandstats) and advances
+ * the batch's notion of now. */
+typedef struct batch_clock {
+    int64_t wall_ms;   /* wall clock at the start of the batch */
+    uint64_t mono_start;
+    uint64_t mono_last;
+} batch_clock;
+
+static void batch_clock_start(batch_clock *bc)
+{
+    bc->wall_ms = node_now_ms();
+    bc->mono_start = bc->mono_last = uv_hrtime();
+}
+
+static int64_t batch_clock_now_ms(const batch_clock *bc)
+{
+    return bc->wall_ms + (int64_t)((bc->mono_last - bc->mono_start) / 1000000);
+}
+
+static void execute(node_client *c, const cmd_arg *argv, size_t argc, batch_clock *bc)
 {
     node_server *s = c->server;
     resp_writer w = {&c->out, c->resp};
@@ -217,7 +237,7 @@ static void execute(node_client *c, const cmd_arg *argv, size_t argc)
         .cmd = d,
         .ks = &s->ks,
         .w = &w,
-        .now_ms = node_now_ms(),
+        .now_ms = batch_clock_now_ms(bc),
         .rand_seed = rng_next(&s->rng),
         .revision = ++s->revision,
         .limits = {.string_bytes_max = (uint64_t)s->cfg.proto_max_bulk_len},
@@ -225,9 +245,10 @@ static void execute(node_client *c, const cmd_arg *argv, size_t argc)
         .client = c,
     };
     c->last_cmd = d;
-    uint64_t t0 = uv_hrtime();
     d->proc(&ctx);
-    d->stats.usec += (uv_hrtime() - t0) / 1000;
+    uint64_t t1 = uv_hrtime();
+    d->stats.usec += (t1 - bc->mono_last) / 1000;
+    bc->mono_last = t1;
     d->stats.calls++;
     if (ctx.failed) {
         d->stats.failed_calls++;
@@ -253,6 +274,8 @@ static void process_input(node_client *c)
 {
     node_server *s = c->server;
     size_t off = 0;
+    batch_clock bc;
+    batch_clock_start(&bc);
     while (off < c->query.len &&
            !(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSING))) {
         if (pending_output(c) >= (size_t)s->cfg.client_output_pause_bytes) {
@@ -272,8 +295,8 @@ static void process_input(node_client *c)
         }
         if (c->parser.argc > 0) {
             build_argv(c, input);
-            execute(c, c->argv, c->parser.argc);
-            c->last_interaction_ms = node_now_ms();
+            execute(c, c->argv, c->parser.argc, &bc);
+            c->last_interaction_ms = bc.wall_ms;
         }
         off += c->parser.consumed;
         int64_t limit = s->cfg.client_output_buffer_limit;
