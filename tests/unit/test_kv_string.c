@@ -291,7 +291,9 @@ static void test_dispatch_errors(void **state)
     run("SET", "k", "v", NULL);
     run("RENAME", "k", "k2", NULL);
     EXPECT("*2\r\n$1\r\na\r\n$1\r\nc\r\n", "COMMAND", "GETKEYS", "MSET", "a", "b", "c", "d");
-    EXPECT("-ERR The command has no key arguments\r\n", "COMMAND", "GETKEYS", "PING");
+    EXPECT("-ERR The command has no key arguments\r\n", "COMMAND", "GETKEYS", "PING", "x");
+    EXPECT("-ERR wrong number of arguments for 'command|getkeys' command\r\n", "COMMAND",
+           "GETKEYS", "PING");
     EXPECT("-ERR Invalid command specified\r\n", "COMMAND", "GETKEYS", "NOPE", "x");
 }
 
