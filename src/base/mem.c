@@ -7,6 +7,7 @@
 #include <string.h>
 
 static size_t used_bytes;
+static uint64_t alloc_count;
 
 static void *oom(size_t bytes)
 {
@@ -19,6 +20,7 @@ void *mem_alloc(size_t bytes)
     void *p = malloc(bytes ? bytes : 1);
     if (p == NULL) return oom(bytes);
     used_bytes += malloc_usable_size(p);
+    alloc_count++;
     return p;
 }
 
@@ -27,6 +29,7 @@ void *mem_calloc(size_t count, size_t bytes)
     void *p = calloc(count ? count : 1, bytes ? bytes : 1);
     if (p == NULL) return oom(count * bytes);
     used_bytes += malloc_usable_size(p);
+    alloc_count++;
     return p;
 }
 
@@ -63,4 +66,9 @@ size_t mem_usable(const void *p)
 size_t mem_used_bytes(void)
 {
     return used_bytes;
+}
+
+uint64_t mem_alloc_count(void)
+{
+    return alloc_count;
 }

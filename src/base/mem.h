@@ -10,6 +10,7 @@
 #define POLIS_BASE_MEM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 void *mem_alloc(size_t bytes);
 void *mem_calloc(size_t count, size_t bytes);
@@ -18,5 +19,8 @@ void mem_free(void *p);
 char *mem_strndup(const char *s, size_t len); /* NUL-terminated copy */
 size_t mem_usable(const void *p);
 size_t mem_used_bytes(void);
+/* Number of allocations made so far (mem_alloc, mem_calloc, and reallocs
+ * of NULL), for benchmarks that report allocations per operation. */
+uint64_t mem_alloc_count(void);
 
 #endif
