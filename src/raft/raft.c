@@ -700,7 +700,8 @@ static void handle_append_resp(raft *r, const raft_msg *m)
 static void handle_heartbeat(raft *r, const raft_msg *m)
 {
     raft_index last = log_last_index(r);
-    commit_to(r, m->commit < last ? m->commit : last);
+    /* The log is about to be replaced by a snapshot: no commit on it. */
+    if (!r->install_pending) commit_to(r, m->commit < last ? m->commit : last);
     raft_msg resp = {.type = RAFT_MSG_HEARTBEAT_RESP, .to = m->from, .ctx = m->ctx};
     raft_send(r, &resp, false);
 }
@@ -811,6 +812,9 @@ static void step_follower(raft *r, const raft_msg *m)
     case RAFT_MSG_SNAPSHOT:
         r->election_elapsed = 0;
         r->leader = m->from;
+        /* An append acknowledged now would be wiped by the snapshot install
+         * in the next batch: drop it, the leader retries. */
+        if (m->type == RAFT_MSG_APPEND && r->install_pending) break;
         if (m->type == RAFT_MSG_APPEND) handle_append(r, m);
         else if (m->type == RAFT_MSG_HEARTBEAT) handle_heartbeat(r, m);
         else handle_snapshot(r, m);

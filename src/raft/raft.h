@@ -27,19 +27,22 @@
  *
  * A ready batch (raft_ready) lists, in order of obligation:
  *
- *  1. snapshot (has_snapshot): a snapshot received from the leader. The
- *     host installs it (replaces the state machine with it) and makes it
- *     durable before anything below that depends on it.
+ *  1. snapshot_chunks, then snapshot (has_snapshot): chunk bytes received
+ *     for a snapshot transfer are appended to the host's receive buffer;
+ *     when the transfer is complete, has_snapshot asks the host to install
+ *     it: replace the state machine with it, make it durable, and discard
+ *     its whole persisted log (entries after the snapshot index too: the
+ *     core's log now starts empty after it).
  *  2. entries + hard_state: must be durable (fsync) before the batch is
  *     acknowledged with raft_advance(). If entries[0].index is <= the last
  *     index the host has persisted, the host first truncates its log from
  *     entries[0].index (a conflicting suffix being replaced).
  *  3. msgs: may be sent at once, before step 2 completes. These are the
- *     leader's appends, heartbeats and snapshot chunks, and requests
- *     (pre-votes, votes by a candidate who persisted its own vote in an
- *     earlier batch): the leader may write its log in parallel with sending
- *     it (thesis §10.2.1) because it counts its own copy only after
- *     raft_advance().
+ *     leader's appends, heartbeats and snapshot chunks, pre-votes and
+ *     their answers, read-index traffic and TimeoutNow: none promises
+ *     anything about our disk. The leader may write its log in parallel
+ *     with sending it (thesis §10.2.1) because it counts its own copy only
+ *     after raft_advance().
  *  4. msgs_after_persist: must not leave before step 2 (and 1) is durable.
  *     These promise durability to a peer: vote grants, append and snapshot
  *     acknowledgements, and a candidate's vote requests for a term whose
@@ -49,9 +52,9 @@
  *     completes locally.
  *  6. reads: linearizable reads released: serve read `ctx` once the state
  *     machine has applied at least `index`.
- *  7. snapshot_chunks: chunk bytes received for a snapshot transfer in
- *     progress; the host appends them to its receive buffer before
- *     raft_advance() (they are acknowledged through msgs_after_persist).
+ *
+ * Chunk acknowledgements go out through msgs_after_persist, so the host must
+ * have stored a batch's chunk bytes before those messages leave.
  *
  * The host then calls raft_advance(r, &ready). Only one batch is outstanding
  * at a time: raft_has_ready() is false until the previous batch was
