@@ -166,4 +166,22 @@ const char *kv_encoding_name(const kv_obj *o);
 size_t kv_expire_sample(kv_keyspace *ks, int64_t now_ms, rng *r, size_t sample_count,
                         kv_obj **out, size_t *out_count);
 
+/* ---- Snapshots (kv/snapshot.c) ------------------------------------------ */
+
+/* Sinks and sources for dumps: return 0, or a negative POLIS_E... code that
+ * aborts the dump. A read must deliver exactly len bytes or fail. */
+typedef int kv_write_fn(void *priv, const void *data, size_t len);
+typedef int kv_read_fn(void *priv, void *data, size_t len);
+
+/* Serializes every key (expired ones too: expiry is decided by replicated
+ * deletes, not by the dump) in the format documented in kv/snapshot.c and
+ * docs/formats.md. Returns 0 or the writer's error. */
+int kv_dump(const kv_keyspace *ks, kv_write_fn *write, void *priv);
+/* Replaces the keyspace's contents with a dump. On malformed input returns
+ * POLIS_ECORRUPT and leaves the keyspace empty. */
+int kv_load(kv_keyspace *ks, kv_read_fn *read, void *priv);
+/* An order-independent digest of the live keys at now_ms (key, value,
+ * type, expiry): replicas that agree have equal digests. */
+uint64_t kv_digest(const kv_keyspace *ks, int64_t now_ms);
+
 #endif
