@@ -1,7 +1,7 @@
 # polis - the two commands a new machine needs are `make demo` and `make test`.
 # Both install missing Debian packages first (make deps), then build.
 
-DEBIAN_PACKAGES := gcc make cmake pkg-config libuv1-dev libcmocka-dev \
+DEBIAN_PACKAGES := gcc make cmake pkg-config libuv1-dev libcmocka-dev libisal-dev \
                    python3 python3-pytest python3-redis redis-server redis-tools
 
 BUILD_RELEASE := build/release
