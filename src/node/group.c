@@ -1,0 +1,995 @@
+/* node/group.c - the group host (see group.h for the flow). */
+#include "node/group.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/assert.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/mem.h"
+#include "cmd/entry.h"
+#include "node/server.h"
+
+/* Reads that arrive in one loop iteration share one ReadIndex round; a round
+ * not answered within this long is asked again (the leader may have
+ * changed and dropped it). */
+#define READ_RETRY_MS 300
+/* Largest chunk read from a snapshot file per message (raft's chunk size
+ * decides; this bounds the stack buffer). */
+#define SNAPSHOT_CHUNK_BYTES_MAX (1u << 20)
+#define EXPIRE_SAMPLE_KEYS 20
+
+typedef struct pending {
+    struct pending *next;
+    raft_index index;  /* proposal: the entry's index; read: the read index */
+    raft_term term;    /* proposal: the term it was proposed in */
+    uint64_t ctx;      /* read: the ReadIndex round */
+    bool released;     /* read: its read index is known */
+    uint64_t submitted_ms; /* read: when its round was last asked (0: never) */
+    int resp_proto;
+    uint64_t deadline_ms; /* loop time */
+    group_done_fn *done;
+    void *arg;
+} pending;
+
+typedef struct pending_list {
+    pending *head, *tail;
+    size_t count;
+} pending_list;
+
+struct node_group {
+    group_host *host;
+    uint64_t id;
+    raft *r;
+    kv_keyspace ks;
+    /* The outstanding ready batch, waiting for the WAL (or a snapshot). */
+    bool outstanding;
+    raft_ready rd;
+    wal_sync_req sync;
+    pending_list proposals; /* in index order */
+    pending_list reads;     /* in arrival order */
+    uint64_t round;         /* the ReadIndex round new reads join */
+    raft_index applied;
+    /* Snapshots. */
+    raft_index last_snapshot;
+    bool snapshotting;
+    buf recv; /* a snapshot being received from the leader */
+    raft_index expire_pending; /* index of the last expiry proposal */
+    struct snap_job *job;      /* the snapshot being taken or saved */
+    buf scratch;
+};
+
+struct group_host {
+    uv_loop_t *loop;
+    group_host_config cfg;
+    wal *w;
+    group_send_fn *send;
+    void *send_arg;
+    node_group **groups;
+    size_t count, cap;
+    uv_timer_t tick;
+    uv_check_t pass;
+    rng rng;
+    bool closing;
+    size_t jobs;          /* WAL syncs and snapshot jobs still to call back */
+    int handles_open;     /* tick and pass, until their close callbacks */
+};
+
+static void process(node_group *g);
+static void maybe_free_host(group_host *h);
+static void destroy_host(group_host *h);
+
+void group_host_config_defaults(group_host_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    raft_config_defaults(&cfg->raft);
+    /* Failover in under a second: 50 ms ticks, election after 10-20 ticks. */
+    cfg->tick_ms = 50;
+    cfg->raft.election_ticks = 10;
+    cfg->raft.heartbeat_ticks = 2;
+    cfg->raft.max_entry_bytes = 8u << 20;
+    cfg->limits.string_bytes_max = 512u << 20;
+    cfg->snapshot_entries = 100000;
+    cfg->snapshot_keep = 10000;
+    cfg->request_timeout_ms = 5000;
+}
+
+/* ---- Pending requests ---------------------------------------------------- */
+
+static void list_push(pending_list *l, pending *p)
+{
+    p->next = NULL;
+    if (l->tail) l->tail->next = p;
+    else l->head = p;
+    l->tail = p;
+    l->count++;
+}
+
+static pending *list_pop(pending_list *l)
+{
+    pending *p = l->head;
+    if (p == NULL) return NULL;
+    l->head = p->next;
+    if (l->head == NULL) l->tail = NULL;
+    l->count--;
+    return p;
+}
+
+static void fail(pending *p, const char *error)
+{
+    buf reply = BUF_INIT;
+    resp_writer w = {&reply, p->resp_proto};
+    resp_error_cstr(&w, error);
+    p->done(p->arg, POLIS_EIO, reply.data, reply.len);
+    buf_free(&reply);
+    mem_free(p);
+}
+
+static void fail_list(pending_list *l, const char *error)
+{
+    pending *p;
+    while ((p = list_pop(l)) != NULL) fail(p, error);
+}
+
+/* ---- Applying committed entries --------------------------------------------- */
+
+static void apply_entry(node_group *g, const raft_entry *e)
+{
+    g->applied = e->index;
+    /* Proposals whose index passed without being applied here were lost
+     * (cannot happen while indexes are contiguous; kept as a guard). */
+    while (g->proposals.head && g->proposals.head->index < e->index)
+        fail(list_pop(&g->proposals), "TRYAGAIN the write was overtaken by a new leader");
+    pending *mine = g->proposals.head && g->proposals.head->index == e->index
+                        ? list_pop(&g->proposals)
+                        : NULL;
+    if (e->type != RAFT_ENTRY_NORMAL || e->len == 0) {
+        /* A configuration change or a leader's no-op took the index. */
+        if (mine) fail(mine, "TRYAGAIN the write was overtaken by a new leader");
+        return;
+    }
+    cmd_entry ce;
+    if (cmd_entry_decode(e->data, e->len, &ce) != 0) {
+        /* Every replica skips the same bad entry; the log itself is
+         * CRC-checked, so this is a bug worth a loud line. */
+        log_warning("group %llu: undecodable entry at index %llu skipped",
+                    (unsigned long long)g->id, (unsigned long long)e->index);
+        if (mine) fail(mine, "ERR internal error: bad log entry");
+        return;
+    }
+    buf_clear(&g->scratch);
+    resp_writer w = {&g->scratch, mine ? mine->resp_proto : 2};
+    cmd_entry_apply(&g->ks, &ce, e->term, e->index, &g->host->cfg.limits, &w);
+    cmd_entry_free(&ce);
+    if (mine == NULL) return;
+    if (mine->term == e->term) {
+        mine->done(mine->arg, 0, g->scratch.data, g->scratch.len);
+        mem_free(mine);
+    } else {
+        fail(mine, "TRYAGAIN the write was overtaken by a new leader");
+    }
+}
+
+static void serve_reads(node_group *g)
+{
+    /* Reads are released in round order, so the list is in index order
+     * among released ones; serve the released prefix whose index is
+     * applied. */
+    while (g->reads.head && g->reads.head->released && g->reads.head->index <= g->applied) {
+        pending *p = list_pop(&g->reads);
+        p->done(p->arg, 0, NULL, 0);
+        mem_free(p);
+    }
+}
+
+static void release_reads(node_group *g, const raft_read_state *rs)
+{
+    for (pending *p = g->reads.head; p; p = p->next) {
+        if (p->ctx == rs->ctx && !p->released) {
+            p->released = true;
+            p->index = rs->index;
+        }
+    }
+}
+
+/* ---- Snapshots ------------------------------------------------------------------
+ *
+ * Taking one: the node forks; the child dumps the keyspace (a copy-on-write
+ * image of the moment of the fork) into a pipe and exits, while the parent
+ * keeps serving and feeds the pipe's bytes to the WAL's snapshot writer,
+ * pausing the pipe when the writer's queue is full. Large datasets thus
+ * never stop the loop (docs/design/006-cluster.md).
+ *
+ * Saving a received one: its bytes are in memory (assembled from chunks);
+ * they are written in pieces the same way, and the rest of the ready batch
+ * waits until the file is durable, because the log it replaces is
+ * compacted away. */
+
+#define SNAPSHOT_PIECE_BYTES (1u << 20)
+
+typedef struct snap_job snap_job;
+struct snap_job {
+    node_group *g;
+    raft_snapshot_meta meta;
+    wal_snapshot_writer *sw;
+    uint64_t size;
+    /* Fork side. */
+    uv_pipe_t pipe;
+    pid_t child;
+    bool pipe_open;
+    buf held;  /* bytes read from the pipe the writer had no room for */
+    int error;
+    bool waiting;     /* a wal_snapshot_wait callback is still to come */
+    bool pipe_done;   /* the pipe closed while waiting: finish in the callback */
+    /* Memory side (a received snapshot). */
+    const char *data;
+    size_t len, off;
+    void (*finished)(snap_job *job, int status);
+};
+
+static void snap_sealed(wal_snapshot_writer *sw, int status, void *arg)
+{
+    (void)sw;
+    snap_job *job = arg;
+    job->finished(job, status);
+}
+
+static void snap_seal(snap_job *job)
+{
+    job->meta.size_bytes = job->size;
+    if (wal_snapshot_finish(job->sw, snap_sealed, job) != 0) job->finished(job, POLIS_EIO);
+}
+
+/* -- memory-fed -- */
+static void snap_feed(wal_snapshot_writer *sw, int status, void *arg)
+{
+    (void)sw;
+    snap_job *job = arg;
+    if (status == 0 && job->g->host->closing) status = POLIS_ECLOSED;
+    if (status != 0) {
+        wal_snapshot_abort(job->sw);
+        job->finished(job, status);
+        return;
+    }
+    while (job->off < job->len) {
+        size_t n = job->len - job->off;
+        if (n > SNAPSHOT_PIECE_BYTES) n = SNAPSHOT_PIECE_BYTES;
+        int rv = wal_snapshot_write(job->sw, job->data + job->off, n);
+        if (rv == POLIS_EBUSY) {
+            if (wal_snapshot_wait(job->sw, snap_feed, job) == 0) return;
+            rv = POLIS_EIO;
+        }
+        if (rv != 0) {
+            wal_snapshot_abort(job->sw);
+            job->finished(job, rv);
+            return;
+        }
+        job->off += n;
+        job->size += n;
+    }
+    snap_seal(job);
+}
+
+/* -- fork-fed -- */
+static void pipe_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+    (void)h;
+    b->base = mem_alloc(suggested);
+    b->len = suggested;
+}
+
+static void pipe_finish(snap_job *job);
+
+static void pipe_closed(uv_handle_t *h)
+{
+    snap_job *job = h->data;
+    job->pipe_open = false;
+    if (job->waiting) {
+        job->pipe_done = true; /* the wait callback still holds the job */
+        return;
+    }
+    pipe_finish(job);
+}
+
+static void pipe_finish(snap_job *job)
+{
+    buf_free(&job->held);
+    int status = 0;
+    /* The child closed its end and is exiting (or was killed). */
+    bool child_ok = waitpid(job->child, &status, 0) == job->child && WIFEXITED(status) &&
+                    WEXITSTATUS(status) == 0;
+    if (job->error != 0 || !child_ok) {
+        wal_snapshot_abort(job->sw);
+        job->finished(job, job->error ? job->error : POLIS_EIO);
+        return;
+    }
+    snap_seal(job);
+}
+
+static void pipe_stop(snap_job *job, int error)
+{
+    if (!job->pipe_open || uv_is_closing((uv_handle_t *)&job->pipe)) return;
+    job->error = error;
+    kill(job->child, SIGKILL);
+    uv_close((uv_handle_t *)&job->pipe, pipe_closed);
+}
+
+static void pipe_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b);
+
+/* The writer drained: write the bytes held back, then read on. */
+static void pipe_resume(wal_snapshot_writer *sw, int status, void *arg)
+{
+    (void)sw;
+    snap_job *job = arg;
+    job->waiting = false;
+    if (job->pipe_done) {
+        pipe_finish(job);
+        return;
+    }
+    if (job->error == 0 && job->g->host->closing) status = POLIS_ECLOSED;
+    if (status == 0 && job->held.len > 0) {
+        status = wal_snapshot_write(job->sw, job->held.data, job->held.len);
+        if (status == POLIS_EBUSY && wal_snapshot_wait(job->sw, pipe_resume, job) == 0) {
+            job->waiting = true;
+            return;
+        }
+        if (status == 0) {
+            job->size += job->held.len;
+            buf_clear(&job->held);
+        }
+    }
+    if (status != 0) {
+        pipe_stop(job, status);
+        return;
+    }
+    uv_read_start((uv_stream_t *)&job->pipe, pipe_alloc, pipe_read);
+}
+
+static void pipe_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
+{
+    snap_job *job = stream->data;
+    if (nread > 0) {
+        int rv = wal_snapshot_write(job->sw, b->base, (size_t)nread);
+        if (rv == 0) {
+            job->size += (uint64_t)nread;
+        } else if (rv == POLIS_EBUSY) {
+            /* Not queued: hold the bytes and stop reading until the writer
+             * has room (the child then blocks on the full pipe). */
+            uv_read_stop(stream);
+            buf_append(&job->held, b->base, (size_t)nread);
+            if (wal_snapshot_wait(job->sw, pipe_resume, job) == 0) job->waiting = true;
+            else pipe_stop(job, POLIS_EIO);
+        } else {
+            pipe_stop(job, rv);
+        }
+    } else if (nread < 0) {
+        uv_close((uv_handle_t *)&job->pipe, pipe_closed);
+    }
+    mem_free(b->base);
+}
+
+static void snapshot_taken(snap_job *job, int status)
+{
+    node_group *g = job->g;
+    g->snapshotting = false;
+    g->job = NULL;
+    g->host->jobs--;
+    if (g->host->closing) {
+        mem_free(job);
+        maybe_free_host(g->host);
+        return;
+    }
+    if (status != 0) {
+        log_warning("group %llu: snapshot at %llu failed: %s", (unsigned long long)g->id,
+                    (unsigned long long)job->meta.index, polis_strerror(status));
+    } else if (!g->host->closing) {
+        raft_index keep = g->host->cfg.snapshot_keep;
+        raft_snapshot_taken(g->r, &job->meta, keep);
+        g->last_snapshot = job->meta.index;
+        if (job->meta.index > keep) {
+            raft_index first = job->meta.index - keep + 1;
+            wal_compact(g->host->w, g->id, first, raft_term_at(g->r, first - 1));
+        }
+        log_verbose("group %llu: snapshot at index %llu, %llu bytes",
+                    (unsigned long long)g->id, (unsigned long long)job->meta.index,
+                    (unsigned long long)job->size);
+    }
+    mem_free(job);
+}
+
+static int write_fd(void *priv, const void *data, size_t len)
+{
+    int fd = *(int *)priv;
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return POLIS_EIO;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static void take_snapshot(node_group *g)
+{
+    raft_index index = g->applied;
+    if (g->snapshotting || index == 0 || index <= g->last_snapshot) return;
+    snap_job *job = mem_calloc(1, sizeof *job);
+    job->g = g;
+    job->finished = snapshot_taken;
+    job->meta.index = index;
+    job->meta.term = raft_term_at(g->r, index);
+    job->meta.conf = *raft_conf_of(g->r);
+    int fds[2];
+    if (job->meta.term == 0 || pipe(fds) != 0) {
+        mem_free(job);
+        return;
+    }
+    if (wal_snapshot_begin(g->host->w, g->id, &job->meta, &job->sw) != 0) {
+        close(fds[0]);
+        close(fds[1]);
+        mem_free(job);
+        return;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        int rv = kv_dump(&g->ks, write_fd, &fds[1]);
+        _exit(rv == 0 ? 0 : 1);
+    }
+    close(fds[1]);
+    if (pid < 0) {
+        close(fds[0]);
+        wal_snapshot_abort(job->sw);
+        mem_free(job);
+        return;
+    }
+    job->child = pid;
+    g->job = job;
+    g->host->jobs++;
+    uv_pipe_init(g->host->loop, &job->pipe, 0);
+    job->pipe.data = job;
+    uv_pipe_open(&job->pipe, fds[0]);
+    job->pipe_open = true;
+    g->snapshotting = true;
+    uv_read_start((uv_stream_t *)&job->pipe, pipe_alloc, pipe_read);
+}
+
+typedef struct mem_reader {
+    const char *data;
+    size_t len, off;
+} mem_reader;
+
+static int read_mem(void *priv, void *dst, size_t len)
+{
+    mem_reader *m = priv;
+    if (m->len - m->off < len) return POLIS_ECORRUPT;
+    memcpy(dst, m->data + m->off, len);
+    m->off += len;
+    return 0;
+}
+
+/* ---- Ready batches ---------------------------------------------------------------- */
+
+static void send_msg(node_group *g, const raft_msg *m)
+{
+    if (m->type != RAFT_MSG_SNAPSHOT || m->len == 0) {
+        g->host->send(g->host->send_arg, m);
+        return;
+    }
+    /* Fill the chunk's bytes from our snapshot file. */
+    static uint8_t chunk[SNAPSHOT_CHUNK_BYTES_MAX];
+    size_t nread = 0;
+    if (m->len > sizeof chunk ||
+        wal_snapshot_read(g->host->w, g->id, m->snap.index, m->offset, chunk, m->len,
+                          &nread) != 0 ||
+        nread != m->len) {
+        raft_report_unreachable(g->r, m->to);
+        return;
+    }
+    raft_msg copy = *m;
+    copy.data = chunk;
+    g->host->send(g->host->send_arg, &copy);
+}
+
+static void finish_batch(node_group *g)
+{
+    for (size_t i = 0; i < g->rd.msg_after_persist_count; i++)
+        send_msg(g, &g->rd.msgs_after_persist[i]);
+    raft_advance(g->r, &g->rd);
+    g->outstanding = false;
+}
+
+static void on_synced(wal_sync_req *req, int status)
+{
+    node_group *g = req->data;
+    g->host->jobs--;
+    if (g->host->closing) {
+        maybe_free_host(g->host);
+        return;
+    }
+    if (status != 0) {
+        /* A failed fsync is fatal: nothing may be assumed durable. */
+        log_warning("group %llu: WAL flush failed (%s): stopping", (unsigned long long)g->id,
+                    polis_strerror(status));
+        abort();
+    }
+    finish_batch(g);
+    process(g);
+}
+
+static void continue_batch(node_group *g);
+
+static void snapshot_saved(snap_job *job, int status)
+{
+    node_group *g = job->g;
+    raft_snapshot_meta meta = job->meta;
+    g->job = NULL;
+    mem_free(job);
+    g->host->jobs--;
+    if (g->host->closing) {
+        maybe_free_host(g->host);
+        return;
+    }
+    if (status != 0) {
+        /* The log it replaces may not be dropped without it. */
+        log_warning("group %llu: cannot save the received snapshot: %s",
+                    (unsigned long long)g->id, polis_strerror(status));
+        abort();
+    }
+    wal_compact(g->host->w, g->id, meta.index + 1, meta.term);
+    buf_free(&g->recv);
+    continue_batch(g);
+}
+
+/* A snapshot received from the leader replaces the keyspace now; the rest
+ * of the batch continues once its file is durable. */
+static bool install_snapshot(node_group *g, const raft_snapshot_meta *meta)
+{
+    mem_reader src = {g->recv.data, g->recv.len, 0};
+    if (g->recv.len != meta->size_bytes || kv_load(&g->ks, read_mem, &src) != 0) {
+        log_warning("group %llu: received snapshot at %llu is damaged",
+                    (unsigned long long)g->id, (unsigned long long)meta->index);
+        abort(); /* the state machine is no longer trustworthy */
+    }
+    g->applied = meta->index;
+    g->last_snapshot = meta->index;
+    while (g->proposals.head && g->proposals.head->index <= meta->index)
+        fail(list_pop(&g->proposals), "TRYAGAIN the write was overtaken by a new leader");
+    snap_job *job = mem_calloc(1, sizeof *job);
+    job->g = g;
+    job->meta = *meta;
+    job->data = g->recv.data;
+    job->len = g->recv.len;
+    job->finished = snapshot_saved;
+    if (wal_snapshot_begin(g->host->w, g->id, meta, &job->sw) != 0) {
+        mem_free(job);
+        log_warning("group %llu: cannot save the received snapshot", (unsigned long long)g->id);
+        abort();
+    }
+    g->job = job;
+    g->host->jobs++;
+    snap_feed(job->sw, 0, job);
+    return true;
+}
+
+static void handle_ready(node_group *g)
+{
+    raft_ready *rd = &g->rd;
+    raft_ready_get(g->r, rd);
+    g->outstanding = true;
+    for (size_t i = 0; i < rd->snapshot_chunk_count; i++) {
+        const raft_snapshot_chunk *c = &rd->snapshot_chunks[i];
+        if (c->offset == 0) buf_clear(&g->recv);
+        buf_append(&g->recv, c->data, c->len);
+    }
+    if (rd->has_snapshot) {
+        install_snapshot(g, &rd->snapshot);
+        return;
+    }
+    continue_batch(g);
+}
+
+static void continue_batch(node_group *g)
+{
+    raft_ready *rd = &g->rd;
+    bool wrote = rd->has_snapshot; /* its compaction record must be durable */
+    if (rd->entry_count > 0) {
+        int rv = wal_append(g->host->w, g->id, rd->entries, rd->entry_count);
+        if (rv != 0) {
+            log_warning("group %llu: WAL append failed: %s", (unsigned long long)g->id,
+                        polis_strerror(rv));
+            abort();
+        }
+        wrote = true;
+    }
+    if (rd->has_hard_state) {
+        int rv = wal_set_hard_state(g->host->w, g->id, &rd->hard_state);
+        if (rv != 0) {
+            log_warning("group %llu: WAL hard state failed: %s", (unsigned long long)g->id,
+                        polis_strerror(rv));
+            abort();
+        }
+        wrote = true;
+    }
+    for (size_t i = 0; i < rd->msg_count; i++) send_msg(g, &rd->msgs[i]);
+    for (size_t i = 0; i < rd->committed_count; i++) apply_entry(g, &rd->committed[i]);
+    for (size_t i = 0; i < rd->read_count; i++) release_reads(g, &rd->reads[i]);
+    serve_reads(g);
+    if (wrote) {
+        /* The sync request lives in the group: counted like a job so the
+         * group outlives it at shutdown. */
+        g->sync.data = g;
+        g->host->jobs++;
+        if (wal_sync(g->host->w, &g->sync, on_synced) != 0) {
+            log_warning("group %llu: WAL sync refused: stopping", (unsigned long long)g->id);
+            abort();
+        }
+    } else {
+        finish_batch(g);
+    }
+}
+
+/* Starts the ReadIndex round of the reads that arrived since the last one,
+ * and asks again for rounds left unanswered (a leader change drops them).
+ * Asking again is safe: the answer can only be a later commit index, still
+ * at least the one current when the read arrived. */
+static void submit_reads(node_group *g, uint64_t now_ms)
+{
+    uint64_t retried = 0;
+    for (pending *p = g->reads.head; p; p = p->next) {
+        if (p->released) continue;
+        bool fresh = p->ctx == g->round && p->submitted_ms == 0;
+        bool stale = p->ctx != retried && p->submitted_ms != 0 &&
+                     now_ms - p->submitted_ms >= READ_RETRY_MS;
+        if (!fresh && !stale) continue;
+        if (raft_read_index(g->r, p->ctx) != RAFT_OK) return; /* no leader yet */
+        retried = p->ctx;
+        for (pending *q = p; q && q->ctx == p->ctx; q = q->next) q->submitted_ms = now_ms;
+        if (p->ctx == g->round) g->round++; /* later reads need a later round */
+    }
+}
+
+static void process(node_group *g)
+{
+    if (g->host->closing) return;
+    while (!g->outstanding && raft_has_ready(g->r)) handle_ready(g);
+    if (g->applied >= g->last_snapshot + g->host->cfg.snapshot_entries) take_snapshot(g);
+}
+
+static void on_pass(uv_check_t *h)
+{
+    group_host *host = h->data;
+    uint64_t now = uv_now(host->loop);
+    for (size_t i = 0; i < host->count; i++) {
+        submit_reads(host->groups[i], now);
+        process(host->groups[i]);
+    }
+}
+
+/* ---- Ticks: timers, timeouts, expiry ------------------------------------------------ */
+
+static void expire_timeouts(pending_list *l, uint64_t now, const char *error)
+{
+    pending **link = &l->head, *prev = NULL;
+    while (*link) {
+        pending *p = *link;
+        if (p->deadline_ms > now) {
+            prev = p;
+            link = &p->next;
+            continue;
+        }
+        *link = p->next;
+        if (l->tail == p) l->tail = prev;
+        l->count--;
+        fail(p, error);
+    }
+}
+
+/* The leader's active expiry: sample keys with a TTL and propose a
+ * conditional delete for each expired one (followers never delete on their
+ * own: ARCHITECTURE §6). One batch in flight at a time. */
+static void expire_cycle(node_group *g)
+{
+    if (raft_role_of(g->r) != RAFT_LEADER || g->applied < g->expire_pending) return;
+    int64_t now = node_now_ms();
+    kv_obj *expired[EXPIRE_SAMPLE_KEYS];
+    size_t found;
+    kv_expire_sample(&g->ks, now, &g->host->rng, EXPIRE_SAMPLE_KEYS, expired, &found);
+    for (size_t i = 0; i < found; i++) {
+        char at[24];
+        size_t at_len = fmt_i64(at, kv_obj_expire_at(&g->ks, expired[i]));
+        cmd_arg argv[2] = {{expired[i]->data, expired[i]->key_len}, {at, at_len}};
+        buf_clear(&g->scratch);
+        cmd_entry_encode(&g->scratch, CMD_ENTRY_EXPIRE, now, argv, 2);
+        raft_index idx;
+        if (raft_propose(g->r, g->scratch.data, (uint32_t)g->scratch.len, &idx) != RAFT_OK)
+            break;
+        g->expire_pending = idx;
+    }
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    group_host *host = t->data;
+    uint64_t now = uv_now(host->loop);
+    for (size_t i = 0; i < host->count; i++) {
+        node_group *g = host->groups[i];
+        raft_tick(g->r);
+        expire_timeouts(&g->proposals, now,
+                        "TRYAGAIN the write was not confirmed in time; it may or may not "
+                        "have been applied");
+        expire_timeouts(&g->reads, now, "CLUSTERDOWN no leader confirmed the read in time");
+        expire_cycle(g);
+        process(g);
+    }
+}
+
+/* ---- Groups ----------------------------------------------------------------------- */
+
+static node_group *group_alloc(group_host *h, uint64_t id)
+{
+    node_group *g = mem_calloc(1, sizeof *g);
+    g->host = h;
+    g->id = id;
+    kv_init(&g->ks, rng_mix64(id ^ 0x706f6c6973ull));
+    g->round = 1;
+    if (h->count == h->cap) {
+        h->cap = h->cap ? h->cap * 2 : 8;
+        h->groups = mem_realloc(h->groups, h->cap * sizeof *h->groups);
+    }
+    h->groups[h->count++] = g;
+    return g;
+}
+
+static raft_config group_raft_config(const group_host *h, uint64_t id)
+{
+    raft_config cfg = h->cfg.raft;
+    cfg.id = h->cfg.node_id;
+    cfg.group = id;
+    cfg.seed = rng_mix64(h->cfg.seed ^ id);
+    return cfg;
+}
+
+/* Restarts a group from the WAL: its newest snapshot (state machine) and
+ * the entries after it (the raft log). */
+static int group_recover(group_host *h, uint64_t id)
+{
+    wal_group_info info;
+    int rv = wal_group_info_get(h->w, id, &info);
+    if (rv != 0) return rv;
+    node_group *g = group_alloc(h, id);
+    raft_snapshot_meta snap = {0};
+    if (info.has_snapshot) {
+        snap = info.snapshot;
+        buf data = BUF_INIT;
+        buf_reserve(&data, (size_t)snap.size_bytes);
+        size_t nread = 0;
+        rv = wal_snapshot_read(h->w, id, snap.index, 0, data.data, (size_t)snap.size_bytes,
+                               &nread);
+        mem_reader src = {data.data, nread, 0};
+        if (rv == 0 && nread == snap.size_bytes) rv = kv_load(&g->ks, read_mem, &src);
+        else if (rv == 0) rv = POLIS_ECORRUPT;
+        buf_free(&data);
+        if (rv != 0) return rv;
+        g->applied = snap.index;
+        g->last_snapshot = snap.index;
+    }
+    raft_index lo = info.first_index, hi = info.last_index + 1;
+    if (info.has_snapshot && lo <= snap.index) lo = snap.index + 1;
+    size_t count = (size_t)(hi > lo ? hi - lo : 0);
+    raft_entry *entries = mem_alloc((count ? count : 1) * sizeof *entries);
+    buf data = BUF_INIT;
+    size_t got = 0;
+    while (got < count) {
+        size_t n = 0;
+        rv = wal_entries(h->w, id, lo + got, hi, UINT64_MAX, entries + got, count - got, &n,
+                         &data);
+        if (rv != 0 || n == 0) break;
+        got += n;
+    }
+    /* data may have moved while growing: re-point every entry. */
+    size_t off = 0;
+    for (size_t i = 0; i < got; i++) {
+        entries[i].data = entries[i].len ? (uint8_t *)data.data + off : NULL;
+        off += entries[i].len;
+    }
+    raft_config cfg = group_raft_config(h, id);
+    raft_hard_state hs = info.hard_state;
+    g->r = raft_new(&cfg, info.has_hard_state ? &hs : NULL, &snap, entries, got, NULL);
+    mem_free(entries);
+    buf_free(&data);
+    if (rv != 0 || got != count || g->r == NULL) return rv ? rv : POLIS_ECORRUPT;
+    g->applied = raft_applied_index(g->r);
+    log_notice("group %llu: recovered at term %llu, entries %llu..%llu, snapshot %llu",
+               (unsigned long long)id, (unsigned long long)hs.term,
+               (unsigned long long)lo, (unsigned long long)(hi - 1),
+               (unsigned long long)snap.index);
+    return 0;
+}
+
+int group_create(group_host *h, uint64_t id, const raft_conf *conf)
+{
+    if (group_find(h, id)) return POLIS_EEXISTS;
+    node_group *g = group_alloc(h, id);
+    raft_config cfg = group_raft_config(h, id);
+    g->r = raft_new(&cfg, NULL, NULL, NULL, 0, conf);
+    if (g->r == NULL) return POLIS_ECONFIG;
+    g->applied = raft_applied_index(g->r);
+    return 0;
+}
+
+node_group *group_find(group_host *h, uint64_t id)
+{
+    for (size_t i = 0; i < h->count; i++)
+        if (h->groups[i]->id == id) return h->groups[i];
+    return NULL;
+}
+
+void group_host_step(group_host *h, const raft_msg *m)
+{
+    node_group *g = group_find(h, m->group);
+    if (g == NULL || h->closing) return;
+    raft_step(g->r, m);
+}
+
+int group_host_open(uv_loop_t *loop, const group_host_config *cfg, wal *w,
+                    group_send_fn *send, void *send_arg, group_host **out)
+{
+    cmd_table_init(); /* applying entries dispatches through it */
+    group_host *h = mem_calloc(1, sizeof *h);
+    h->loop = loop;
+    h->cfg = *cfg;
+    h->w = w;
+    h->send = send;
+    h->send_arg = send_arg;
+    rng_seed(&h->rng, cfg->seed);
+    size_t n = wal_group_count(w);
+    uint64_t *ids = mem_alloc((n ? n : 1) * sizeof *ids);
+    wal_group_list(w, ids, n);
+    for (size_t i = 0; i < n; i++) {
+        int rv = group_recover(h, ids[i]);
+        if (rv != 0) {
+            log_warning("group %llu: cannot recover: %s", (unsigned long long)ids[i],
+                        polis_strerror(rv));
+            mem_free(ids);
+            destroy_host(h);
+            return rv;
+        }
+    }
+    mem_free(ids);
+    uv_timer_init(loop, &h->tick);
+    h->tick.data = h;
+    uv_timer_start(&h->tick, on_tick, cfg->tick_ms, cfg->tick_ms);
+    uv_check_init(loop, &h->pass);
+    h->pass.data = h;
+    uv_check_start(&h->pass, on_pass);
+    h->handles_open = 2;
+    *out = h;
+    return 0;
+}
+
+static void destroy_host(group_host *h)
+{
+    for (size_t i = 0; i < h->count; i++) {
+        node_group *g = h->groups[i];
+        raft_free(g->r);
+        kv_destroy(&g->ks);
+        buf_free(&g->recv);
+        buf_free(&g->scratch);
+        mem_free(g);
+    }
+    mem_free(h->groups);
+    mem_free(h);
+}
+
+/* The host is freed once its handles closed and no WAL callback (a sync or
+ * a snapshot job, which point at a group) is still to come. */
+static void maybe_free_host(group_host *h)
+{
+    if (h->closing && h->jobs == 0 && h->handles_open == 0) destroy_host(h);
+}
+
+static void handle_closed(uv_handle_t *handle)
+{
+    group_host *h = handle->data;
+    h->handles_open--;
+    maybe_free_host(h);
+}
+
+void group_host_close(group_host *h)
+{
+    group_host_fail_all(h, "CLUSTERDOWN the node is shutting down");
+    h->closing = true;
+    for (size_t i = 0; i < h->count; i++) {
+        snap_job *job = h->groups[i]->job;
+        if (job && job->pipe_open) pipe_stop(job, POLIS_ECLOSED);
+    }
+    uv_close((uv_handle_t *)&h->tick, handle_closed);
+    uv_close((uv_handle_t *)&h->pass, handle_closed);
+}
+
+void group_host_fail_all(group_host *h, const char *error)
+{
+    for (size_t i = 0; i < h->count; i++) {
+        fail_list(&h->groups[i]->proposals, error);
+        fail_list(&h->groups[i]->reads, error);
+    }
+}
+
+/* ---- Requests ------------------------------------------------------------------------ */
+
+int group_propose(node_group *g, const cmd_arg *argv, size_t argc, int resp_proto,
+                  int64_t now_ms, group_done_fn *done, void *arg)
+{
+    if (raft_role_of(g->r) != RAFT_LEADER) return RAFT_E_NOT_LEADER;
+    buf_clear(&g->scratch);
+    cmd_entry_encode(&g->scratch, CMD_ENTRY_COMMAND, now_ms, argv, argc);
+    raft_index index;
+    int rv = raft_propose(g->r, g->scratch.data, (uint32_t)g->scratch.len, &index);
+    if (rv != RAFT_OK) return rv;
+    pending *p = mem_calloc(1, sizeof *p);
+    p->index = index;
+    p->term = raft_term_of(g->r);
+    p->resp_proto = resp_proto;
+    p->deadline_ms = uv_now(g->host->loop) + g->host->cfg.request_timeout_ms;
+    p->done = done;
+    p->arg = arg;
+    list_push(&g->proposals, p);
+    return 0;
+}
+
+int group_read_barrier(node_group *g, group_done_fn *done, void *arg)
+{
+    pending *p = mem_calloc(1, sizeof *p);
+    p->ctx = g->round;
+    p->resp_proto = 2;
+    p->deadline_ms = uv_now(g->host->loop) + g->host->cfg.request_timeout_ms;
+    p->done = done;
+    p->arg = arg;
+    list_push(&g->reads, p);
+    return 0;
+}
+
+kv_keyspace *group_keyspace(node_group *g)
+{
+    return &g->ks;
+}
+
+raft *group_raft(node_group *g)
+{
+    return g->r;
+}
+
+raft_id group_leader(const node_group *g)
+{
+    return raft_leader(g->r);
+}
+
+uint64_t group_id(const node_group *g)
+{
+    return g->id;
+}
+
+bool group_transfer_leadership(node_group *g)
+{
+    if (raft_role_of(g->r) != RAFT_LEADER) return false;
+    raft_progress_info prs[RAFT_NODES_MAX * 3];
+    size_t n = raft_progress(g->r, prs, RAFT_NODES_MAX * 3);
+    raft_id best = 0;
+    raft_index best_match = 0;
+    for (size_t i = 0; i < n && i < RAFT_NODES_MAX * 3; i++) {
+        if (prs[i].id == raft_leader(g->r) || prs[i].learner) continue;
+        if (best == 0 || prs[i].match > best_match) {
+            best = prs[i].id;
+            best_match = prs[i].match;
+        }
+    }
+    return best != 0 && raft_transfer_leader(g->r, best) == RAFT_OK;
+}
