@@ -92,6 +92,16 @@ void log_truncate(raft *r, raft_index from)
     raft_index last = log_last_index(r);
     for (raft_index i = from; i <= last; i++) log_free_data(r, log_at(r, i)->data);
     r->log_count = from - r->snap_index - 1;
+    /* Acknowledgements queued for entries that are now gone must not leave:
+     * they would promise a leader durability of entries this node dropped
+     * (found by polis-sim --seed 7374 --nodes 7). */
+    size_t kept = 0;
+    for (size_t i = 0; i < r->after.count; i++) {
+        const raft_msg *m = &r->after.v[i];
+        if (m->type == RAFT_MSG_APPEND_RESP && !m->reject && m->index >= from) continue;
+        r->after.v[kept++] = *m;
+    }
+    r->after.count = kept;
     if (from < r->persist_from) r->persist_from = from;
     if (r->stable >= from) r->stable = from - 1;
     if (r->outstanding && (r->trunc_since == 0 || from < r->trunc_since))

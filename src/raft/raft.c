@@ -316,6 +316,7 @@ static void reset(raft *r, raft_term term)
     r->heartbeat_elapsed = 0;
     reset_randomized_timeout(r);
     r->transferee = 0;
+    r->lease_off = false;
     r->vote_count = 0;
     r->read_count = 0; /* unconfirmed reads die with the leadership */
     r->uncommitted_bytes = 0;
@@ -543,7 +544,11 @@ static raft_index ack_tick(const raft *r, raft_id id)
  * other leader can exist. */
 static bool lease_valid(const raft *r)
 {
-    if (!r->cfg.lease_reads) return false;
+    /* A transferee campaigns past the followers' lease check, so once we
+     * sent TimeoutNow our lease protects nothing, for the rest of the term
+     * (even if the transfer fails: the message may still arrive). Found by
+     * polis-sim --seed 23722. ReadIndex with confirmation still works. */
+    if (!r->cfg.lease_reads || r->lease_off) return false;
     raft_index start = conf_committed_index(r, &r->conf, ack_tick);
     if (start == 0) return false;
     return r->ticks < start + r->cfg.election_ticks - r->cfg.clock_drift_ticks;
@@ -694,6 +699,7 @@ static void handle_append_resp(raft *r, const raft_msg *m)
     if (m->from == r->transferee && pr->match == log_last_index(r)) {
         raft_msg tn = {.type = RAFT_MSG_TIMEOUT_NOW, .to = m->from};
         raft_send(r, &tn, false);
+        r->lease_off = true;
     }
 }
 
@@ -1037,6 +1043,7 @@ int raft_transfer_leader(raft *r, raft_id to)
     if (pr->match == log_last_index(r)) {
         raft_msg tn = {.type = RAFT_MSG_TIMEOUT_NOW, .to = to};
         raft_send(r, &tn, false);
+        r->lease_off = true;
     } else {
         send_append(r, pr, true);
     }

@@ -256,11 +256,16 @@ typedef struct raft raft;
 
 /* Starts a group. `hs`, `snap` and `entries` are what the host recovered
  * from disk (all may be empty for a new node): the newest snapshot's meta
- * (index 0 if none), the hard state, and the log entries after it. A brand
- * new group passes the initial configuration in `bootstrap` (NULL on
- * restart or for a node that will be added by a configuration change and
- * catch up from the leader). Returns NULL on an invalid configuration
- * (e.g. lease_reads without check_quorum). The core copies what it keeps. */
+ * (index 0 if none), the hard state, and the log entries after it. The
+ * entries must continue the snapshot: a host that snapshots beyond its
+ * durable log must first drop a durable suffix that conflicts with the
+ * snapshot, or raft_new refuses the log. A brand new group passes its
+ * initial configuration in `bootstrap`: the core writes it as entry 1
+ * (term 1) and applies it at once, so a founding node is never handed
+ * entry 1 to apply. `bootstrap` is NULL on restart and for a node that
+ * joins by a configuration change and catches up from the leader. Returns
+ * NULL on an invalid configuration (e.g. lease_reads without check_quorum).
+ * The core copies what it keeps. */
 raft *raft_new(const raft_config *cfg, const raft_hard_state *hs,
                const raft_snapshot_meta *snap, const raft_entry *entries,
                size_t entry_count, const raft_conf *bootstrap);
@@ -324,6 +329,8 @@ raft_index raft_commit_index(const raft *r);
 raft_index raft_applied_index(const raft *r);
 raft_index raft_last_index(const raft *r);
 raft_index raft_first_index(const raft *r); /* first entry still in memory */
+/* The configuration as of the last entry handed out to apply: what a
+ * snapshot taken right after applying that entry must record. */
 const raft_conf *raft_conf_of(const raft *r);
 raft_hard_state raft_hard_state_of(const raft *r);
 

@@ -100,6 +100,7 @@ struct raft {
 
     /* Leader state. */
     raft_id transferee;
+    bool lease_off; /* TimeoutNow sent this term: no more lease reads */
     uint32_t transfer_elapsed;
     raft_index pending_conf_index;
     uint64_t uncommitted_bytes;
