@@ -63,6 +63,15 @@ fuzz:
 	@$(MAKE) --no-print-directory deps DEBIAN_PACKAGES="clang libclang-rt-14-dev"
 	@tests/fuzz/run.sh $(FUZZ_SECONDS)
 
+# Long simulation campaigns with the release build's polis-sim, one process
+# per core: make sim SEEDS=100000 [SIM_SEED=1] [SIM_ARGS="--keep-going"].
+SEEDS    ?= 10000
+SIM_SEED ?= 1
+.PHONY: sim
+sim: deps build
+	@$(BUILD_RELEASE)/polis-sim --seed $(SIM_SEED) --seeds $(SEEDS) --nodes 3,5,7 \
+	  --jobs $(JOBS) $(SIM_ARGS)
+
 format:
 	clang-format -i $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]')
 
