@@ -57,7 +57,7 @@ demo: deps build
 bench: deps build
 	@bench/vs-redis.sh $(BUILD_RELEASE)/polis
 
-# libFuzzer on the RESP parser (clang). FUZZ_SECONDS per target.
+# libFuzzer on the RESP parser and the peer wire codec (clang). FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 60
 fuzz:
 	@$(MAKE) --no-print-directory deps DEBIAN_PACKAGES="clang libclang-rt-14-dev"

@@ -59,3 +59,6 @@ ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
     "$bin" -max_total_time="$seconds" -print_final_stats=1 -max_len=4096 \
     -dict="$out/resp.dict" -artifact_prefix="$out/" "$corpus"
+
+# The peer protocol codec, for as long again.
+tests/fuzz/run_wire.sh "$seconds"
