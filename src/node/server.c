@@ -151,6 +151,16 @@ static void on_check(uv_check_t *h)
 static void on_client_closed(uv_handle_t *h)
 {
     node_client *c = h->data;
+    for (node_reply_slot *sl = c->slots_head, *next; sl; sl = next) {
+        next = sl->next;
+        if (sl->done) {
+            buf_free(&sl->data);
+            mem_free(sl);
+        } else {
+            sl->client = NULL; /* freed by whoever fills it */
+            sl->next = NULL;
+        }
+    }
     buf_free(&c->query);
     buf_free(&c->out);
     buf_free(&c->inflight);
@@ -187,6 +197,48 @@ static void reply_protocol_error(node_client *c, const char *msg)
     log_verbose("client %llu (%s): %s", (unsigned long long)c->id, c->addr, msg);
 }
 
+node_reply_slot *node_client_defer(node_client *c)
+{
+    node_reply_slot *sl = mem_calloc(1, sizeof *sl);
+    sl->client = c;
+    if (c->slots_tail) c->slots_tail->next = sl;
+    else c->slots_head = sl;
+    c->slots_tail = sl;
+    c->slot_count++;
+    return sl;
+}
+
+static void drain_slots(node_client *c)
+{
+    while (c->slots_head && c->slots_head->done) {
+        node_reply_slot *sl = c->slots_head;
+        c->slots_head = sl->next;
+        if (c->slots_head == NULL) c->slots_tail = NULL;
+        c->slot_count--;
+        buf_append(&c->out, sl->data.data, sl->data.len);
+        buf_free(&sl->data);
+        mem_free(sl);
+    }
+    mark_pending_write(c);
+}
+
+void node_reply_fill(node_reply_slot *sl, const char *data, size_t len)
+{
+    node_client *c = sl->client;
+    if (c == NULL) {
+        buf_free(&sl->data);
+        mem_free(sl);
+        return;
+    }
+    buf_append(&sl->data, data, len);
+    sl->done = true;
+    if (sl != c->slots_head) return;
+    bool was_full = c->slot_count >= CLIENT_SLOTS_MAX;
+    drain_slots(c);
+    /* Requests held back while too many replies were pending. */
+    if (was_full && !(c->flags & CLIENT_CLOSING)) process_input(c);
+}
+
 /* One wall-clock read per batch of pipelined requests; each command then
  * costs one monotonic read, which both times it (commandstats) and advances
  * the batch's notion of now. */
@@ -211,6 +263,12 @@ static void execute(node_client *c, const cmd_arg *argv, size_t argc, batch_cloc
 {
     node_server *s = c->server;
     resp_writer w = {&c->out, c->resp};
+    if (c->slots_head != NULL) {
+        /* An earlier reply is still pending: this one waits behind it. */
+        node_reply_slot *sl = node_client_defer(c);
+        sl->done = true;
+        w.out = &sl->data;
+    }
     bool unknown_sub;
     cmd_def *d = cmd_lookup(argv, argc, &unknown_sub);
     if (d == NULL) {
@@ -278,6 +336,7 @@ static void process_input(node_client *c)
     batch_clock_start(&bc);
     while (off < c->query.len &&
            !(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSING))) {
+        if (c->slot_count >= CLIENT_SLOTS_MAX) break; /* resumed by node_reply_fill */
         if (pending_output(c) >= (size_t)s->cfg.client_output_pause_bytes) {
             if (!(c->flags & CLIENT_READ_PAUSED)) {
                 c->flags |= CLIENT_READ_PAUSED;

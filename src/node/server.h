@@ -34,6 +34,20 @@ enum client_flag {
     CLIENT_READ_PAUSED = 1u << 3,       /* output backpressure */
 };
 
+/* A reply known only later: a write waiting for consensus, a read waiting
+ * for its ReadIndex. A client's replies leave in request order, so a
+ * synchronous reply that follows a pending one waits in a slot too. A slot
+ * whose client went away is orphaned (client NULL) and freed when filled. */
+typedef struct node_reply_slot {
+    struct node_reply_slot *next;
+    struct node_client *client;
+    buf data;
+    bool done;
+} node_reply_slot;
+
+/* Replies pending per client before its requests stop being executed. */
+#define CLIENT_SLOTS_MAX 10000
+
 typedef struct node_client {
     uint64_t id;
     uv_tcp_t tcp;
@@ -61,6 +75,8 @@ typedef struct node_client {
     const cmd_def *last_cmd;
     uint64_t net_input_bytes;
     uint64_t net_output_bytes;
+    node_reply_slot *slots_head, *slots_tail;
+    size_t slot_count;
 } node_client;
 
 typedef struct node_stats {
@@ -111,6 +127,10 @@ int64_t node_now_us(void);
 void node_client_close(node_client *c);
 /* Begins an orderly shutdown: stop listening, close clients, stop the loop. */
 void node_server_shutdown(node_server *s);
+/* Reserves the next reply position of c for an asynchronous reply. */
+node_reply_slot *node_client_defer(node_client *c);
+/* Completes a deferred reply; replies then leave in request order. */
+void node_reply_fill(node_reply_slot *s, const char *data, size_t len);
 /* Fills a CLIENT LIST line for c (ends with "\n"). */
 void node_client_describe(const node_client *c, buf *out);
 /* Appends INFO sections to out; `sections` as given by the client. */
