@@ -29,12 +29,12 @@ static void usage_main(FILE *out)
             "  polis server [--config FILE] [--<setting> VALUE ...]\n"
             "                       run a node (see `polis server --help`)\n"
             "  polis demo [--dir DIR] [--port N]\n"
-            "                       start a local demo and print how to connect\n"
+            "                       start a local 3-node cluster and print how to connect\n"
             "  polis version        print the version\n"
             "  polis --help         this help\n"
             "\n"
-            "Today a node is a single, non-replicated server; the replicated cluster\n"
-            "is being built (see README.md).\n",
+            "A node started with --node-id and --peers joins a replicated cluster\n"
+            "(Raft); without them it is a standalone in-memory server.\n",
             POLIS_VERSION);
 }
 
@@ -131,6 +131,56 @@ static int ping_port(int port)
     return ok;
 }
 
+#define DEMO_NODES 3
+
+/* Asks a node for INFO replication and returns its leader id (0: none). */
+static int leader_of(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return 0;
+    struct timeval tv = {0, 300000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    char reply[4096] = {0};
+    int leader = 0;
+    static const char req[] = "INFO replication\r\n";
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+        write(fd, req, sizeof req - 1) == (ssize_t)(sizeof req - 1) &&
+        read(fd, reply, sizeof reply - 1) > 0) {
+        const char *p = strstr(reply, "\nleader:");
+        if (p) leader = atoi(p + 8);
+    }
+    close(fd);
+    return leader;
+}
+
+static pid_t start_node(const char *self, const char *dir, int id, int port,
+                        const char *peers)
+{
+    char node_dir[PATH_MAX + 32], logfile[PATH_MAX + 32], port_s[16], id_s[16];
+    snprintf(node_dir, sizeof node_dir, "%s/n%d", dir, id);
+    snprintf(logfile, sizeof logfile, "%s/n%d.log", dir, id);
+    snprintf(port_s, sizeof port_s, "%d", port);
+    snprintf(id_s, sizeof id_s, "%d", id);
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGINT, SIG_IGN); /* the demo decides when to stop */
+        execl(self, self, "server", "--port", port_s, "--dir", node_dir, "--logfile", logfile,
+              "--node-id", id_s, "--peers", peers, (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static void stop_nodes(const pid_t *pids, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (pids[i] > 0) kill(pids[i], SIGTERM);
+    for (int i = 0; i < n; i++)
+        if (pids[i] > 0) waitpid(pids[i], NULL, 0);
+}
+
 static int cmd_demo(int argc, char **argv)
 {
     char dir[PATH_MAX] = "";
@@ -141,9 +191,15 @@ static int cmd_demo(int argc, char **argv)
         } else if (strcmp(argv[i], "--port") == 0 && i + 1 < argc) {
             port = atoi(argv[++i]);
         } else {
-            fprintf(stderr, "Usage: polis demo [--dir DIR] [--port N]\n");
+            fprintf(stderr, "Usage: polis demo [--dir DIR] [--port N]\n"
+                            "Starts a 3-node cluster on client ports N, N+1, N+2 (peer ports\n"
+                            "N+10000...) in DIR (default: a new temporary directory).\n");
             return strcmp(argv[i], "--help") == 0 ? 0 : 1;
         }
+    }
+    if (port <= 0 || port + DEMO_NODES - 1 + 10000 > 65535) {
+        fprintf(stderr, "polis demo: bad --port\n");
+        return 1;
     }
     if (dir[0] == '\0') {
         snprintf(dir, sizeof dir, "/tmp/polis-demo-XXXXXX");
@@ -162,61 +218,66 @@ static int cmd_demo(int argc, char **argv)
         return 1;
     }
     self[n] = '\0';
-    char node_dir[PATH_MAX + 8], logfile[PATH_MAX + 16], port_s[16];
-    snprintf(node_dir, sizeof node_dir, "%s/n1", dir);
-    snprintf(logfile, sizeof logfile, "%s/n1.log", dir);
-    snprintf(port_s, sizeof port_s, "%d", port);
-
+    char peers[256] = "";
+    for (int i = 1; i <= DEMO_NODES; i++) {
+        size_t len = strlen(peers);
+        snprintf(peers + len, sizeof peers - len, "%s%d=127.0.0.1:%d", i > 1 ? "," : "", i,
+                 port + i - 1 + 10000);
+    }
     signal(SIGINT, demo_on_signal);
     signal(SIGTERM, demo_on_signal);
-    pid_t pid = fork();
-    if (pid < 0) {
-        perror("polis demo: fork");
-        return 1;
-    }
-    if (pid == 0) {
-        signal(SIGINT, SIG_IGN); /* the parent decides when to stop */
-        execl(self, self, "server", "--port", port_s, "--dir", node_dir, "--logfile",
-              logfile, (char *)NULL);
-        _exit(127);
-    }
-    bool up = false;
-    for (int tries = 0; tries < 100 && !up && !demo_stop; tries++) {
-        if (ping_port(port) == 0) up = true;
-        else usleep(100000);
-        if (waitpid(pid, NULL, WNOHANG) == pid) {
-            fprintf(stderr, "polis demo: the node exited; see %s\n", logfile);
+    pid_t pids[DEMO_NODES] = {0};
+    for (int i = 0; i < DEMO_NODES; i++) {
+        pids[i] = start_node(self, dir, i + 1, port + i, peers);
+        if (pids[i] < 0) {
+            perror("polis demo: fork");
+            stop_nodes(pids, i);
             return 1;
         }
     }
-    if (!up) {
-        fprintf(stderr, "polis demo: the node did not answer on port %d; see %s\n", port,
-                logfile);
-        kill(pid, SIGTERM);
-        waitpid(pid, NULL, 0);
+    int leader = 0;
+    for (int tries = 0; tries < 100 && !demo_stop && leader == 0; tries++) {
+        bool all_up = true;
+        for (int i = 0; i < DEMO_NODES; i++) all_up &= ping_port(port + i) == 0;
+        if (all_up) leader = leader_of(port);
+        for (int i = 0; i < DEMO_NODES; i++) {
+            if (waitpid(pids[i], NULL, WNOHANG) == pids[i]) {
+                fprintf(stderr, "polis demo: node %d exited; see %s/n%d.log\n", i + 1, dir,
+                        i + 1);
+                pids[i] = 0;
+                stop_nodes(pids, DEMO_NODES);
+                return 1;
+            }
+        }
+        if (leader == 0) usleep(100000);
+    }
+    if (leader == 0) {
+        fprintf(stderr, "polis demo: no leader was elected; see the logs in %s\n", dir);
+        stop_nodes(pids, DEMO_NODES);
         return 1;
     }
-    printf("polis demo: 1 node up on 127.0.0.1:%d (pid %d)\n"
-           "  redis-cli -p %d set hello world\n"
-           "  redis-cli -p %d get hello\n"
-           "data and log in %s. Ctrl-C stops the node.\n"
-           "(A single node for now: the 3-node replicated cluster comes with Raft.)\n",
-           port, (int)pid, port, port, dir);
+    printf("polis demo: %d nodes up, leader n%d\n", DEMO_NODES, leader);
+    for (int i = 0; i < DEMO_NODES; i++)
+        printf("  redis-cli -p %d        # node n%d (pid %d)\n", port + i, i + 1, (int)pids[i]);
+    printf("Try: redis-cli -p %d set hello world; redis-cli -p %d get hello\n"
+           "Any node serves any key; writes are on a majority's disk before OK.\n"
+           "kill -9 the leader's pid: writes continue within a second.\n"
+           "Data and logs in %s. Ctrl-C stops all nodes.\n",
+           port, port + 1, dir);
     fflush(stdout);
-    int status = 0;
     while (!demo_stop) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid) {
-            fprintf(stderr, "polis demo: the node exited (status %d); see %s\n", status,
-                    logfile);
-            return 1;
+        for (int i = 0; i < DEMO_NODES; i++) {
+            if (pids[i] > 0 && waitpid(pids[i], NULL, WNOHANG) == pids[i]) {
+                printf("polis demo: node n%d (pid %d) exited\n", i + 1, (int)pids[i]);
+                fflush(stdout);
+                pids[i] = 0;
+            }
         }
         usleep(100000);
     }
     printf("\npolis demo: stopping\n");
-    kill(pid, SIGTERM);
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+    stop_nodes(pids, DEMO_NODES);
+    return 0;
 }
 
 int main(int argc, char **argv)

@@ -60,6 +60,18 @@ static const config_row rows[] = {
      "RDB snapshots: not offered; always empty (\"\")"},
     {"appendonly", CK_BOOL, OFF(appendonly), 0, 0, false,
      "AOF: not offered; always no (the Raft log will make data durable)"},
+    {"node-id", CK_INT, OFF(node_id), 0, INT32_MAX, false,
+     "this node's id in the cluster; 0 = standalone, not replicated (0)"},
+    {"peers", CK_STRING, OFF(peers), 0, 0, false,
+     "cluster members: id=ip:port,... (peer ports, this node included)"},
+    {"cluster-id", CK_INT, OFF(cluster_id), 0, INT64_MAX, false,
+     "cluster id checked by peers; 0 = derived from --peers (0)"},
+    {"cluster-leader-wait-ms", CK_INT, OFF(cluster_leader_wait_ms), 0, 600000, true,
+     "how long a request waits for a leader before -CLUSTERDOWN (2000)"},
+    {"raft-snapshot-entries", CK_INT, OFF(raft_snapshot_entries), 10, INT64_MAX, false,
+     "snapshot the keyspace after this many applied writes (100000)"},
+    {"raft-tick-ms", CK_INT, OFF(raft_tick_ms), 5, 1000, false,
+     "raft clock tick; leader election after 10-20 ticks (50)"},
     {"maxmemory", CK_BYTES, OFF(maxmemory), 0, INT64_MAX, true,
      "memory limit, reported in INFO (0 = none)"},
 };
@@ -84,6 +96,9 @@ void config_defaults(node_config *cfg)
     cfg->client_output_buffer_limit = GIB;
     cfg->client_output_pause_bytes = 64ll * 1024 * 1024;
     cfg->active_expire_enabled = 1;
+    cfg->cluster_leader_wait_ms = 2000;
+    cfg->raft_snapshot_entries = 100000;
+    cfg->raft_tick_ms = 50;
 }
 
 static const config_row *find_row(const char *name)

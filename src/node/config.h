@@ -42,6 +42,14 @@ typedef struct node_config {
      * data on disk yet, so "save" is empty and "appendonly" is no. */
     char save[CONFIG_STRING_BYTES_MAX];
     int64_t appendonly;
+    /* Cluster mode (node/cluster.h): this node's id (0: a standalone,
+     * in-memory node) and every member's peer address. */
+    int64_t node_id;
+    char peers[CONFIG_STRING_BYTES_MAX];
+    int64_t cluster_id;            /* 0: derived from the peer list */
+    int64_t cluster_leader_wait_ms; /* requests wait this long for a leader */
+    int64_t raft_snapshot_entries;  /* applied entries between snapshots */
+    int64_t raft_tick_ms;           /* raft clock tick; elections after 10-20 */
 } node_config;
 
 void config_defaults(node_config *cfg);

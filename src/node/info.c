@@ -8,6 +8,7 @@
 
 #include "base/mem.h"
 #include "base/util.h"
+#include "node/cluster.h"
 #include "node/server.h"
 
 /* The Redis version polis is compatible with, for tools that check it. */
@@ -173,7 +174,10 @@ static void section_stats(node_server *s, buf *out)
 
 static void section_replication(node_server *s, buf *out)
 {
-    (void)s;
+    if (s->cluster) {
+        cluster_info_replication(s->cluster, out);
+        return;
+    }
     buf_append_str(out, "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n");
 }
 
@@ -214,10 +218,11 @@ static void section_commandstats(node_server *s, buf *out)
 
 static void section_keyspace(node_server *s, buf *out)
 {
+    const kv_keyspace *ks = s->cluster ? cluster_keyspace(s->cluster) : &s->ks;
     buf_append_str(out, "# Keyspace\r\n");
-    if (kv_size(&s->ks) > 0)
-        buf_append_fmt(out, "db0:keys=%zu,expires=%zu,avg_ttl=0\r\n", kv_size(&s->ks),
-                       s->ks.volatile_count);
+    if (kv_size(ks) > 0)
+        buf_append_fmt(out, "db0:keys=%zu,expires=%zu,avg_ttl=0\r\n", kv_size(ks),
+                       ks->volatile_count);
 }
 
 typedef void section_fn(node_server *s, buf *out);

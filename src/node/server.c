@@ -13,6 +13,7 @@
 #include "base/assert.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "node/cluster.h"
 
 /* Buffers above this size are released when they empty, so one large
  * reply or request does not pin memory for the life of a connection. */
@@ -259,41 +260,60 @@ static int64_t batch_clock_now_ms(const batch_clock *bc)
     return bc->wall_ms + (int64_t)((bc->mono_last - bc->mono_start) / 1000000);
 }
 
+/* The writer for a reply produced now: straight to the output, or, if an
+ * earlier reply of this client is still pending, into a slot behind it. */
+static void sync_writer(node_client *c, resp_writer *w)
+{
+    w->proto = c->resp;
+    w->out = &c->out;
+    if (c->slots_head != NULL) {
+        node_reply_slot *sl = node_client_defer(c);
+        sl->done = true;
+        w->out = &sl->data;
+    }
+}
+
 static void execute(node_client *c, const cmd_arg *argv, size_t argc, batch_clock *bc)
 {
     node_server *s = c->server;
-    resp_writer w = {&c->out, c->resp};
-    if (c->slots_head != NULL) {
-        /* An earlier reply is still pending: this one waits behind it. */
-        node_reply_slot *sl = node_client_defer(c);
-        sl->done = true;
-        w.out = &sl->data;
-    }
+    resp_writer w;
     bool unknown_sub;
     cmd_def *d = cmd_lookup(argv, argc, &unknown_sub);
     if (d == NULL) {
+        sync_writer(c, &w);
         cmd_reply_unknown(&w, argv, argc, unknown_sub);
         s->stats.error_replies++;
         return;
     }
     if (!cmd_arity_ok(d, argc)) {
+        sync_writer(c, &w);
         cmd_reply_arity(&w, d);
         d->stats.rejected_calls++;
         s->stats.error_replies++;
         return;
     }
     if (!c->authenticated && !(d->flags & CMD_NO_AUTH)) {
+        sync_writer(c, &w);
         resp_error_cstr(&w, "NOAUTH Authentication required.");
         d->stats.rejected_calls++;
         s->stats.error_replies++;
         return;
     }
     PASSERT(d->proc != NULL);
+    c->last_cmd = d;
+    if (s->cluster != NULL &&
+        cluster_route(s->cluster, c, d, argv, argc, batch_clock_now_ms(bc))) {
+        /* Answered later, through a reply slot. */
+        d->stats.calls++;
+        s->stats.commands_processed++;
+        return;
+    }
+    sync_writer(c, &w);
     cmd_ctx ctx = {
         .argv = argv,
         .argc = argc,
         .cmd = d,
-        .ks = &s->ks,
+        .ks = s->cluster ? cluster_keyspace(s->cluster) : &s->ks,
         .w = &w,
         .now_ms = batch_clock_now_ms(bc),
         .rand_seed = rng_next(&s->rng),
@@ -302,7 +322,6 @@ static void execute(node_client *c, const cmd_arg *argv, size_t argc, batch_cloc
         .server = s,
         .client = c,
     };
-    c->last_cmd = d;
     d->proc(&ctx);
     uint64_t t1 = uv_hrtime();
     d->stats.usec += (t1 - bc->mono_last) / 1000;
@@ -539,7 +558,9 @@ static void on_cron(uv_timer_t *t)
 {
     node_server *s = t->data;
     int64_t now = node_now_ms();
-    if (s->cfg.active_expire_enabled) active_expire_cycle(s);
+    /* In cluster mode only the data group's leader expires keys, by
+     * proposing deletes (node/group.c); followers never delete. */
+    if (s->cfg.active_expire_enabled && s->cluster == NULL) active_expire_cycle(s);
     close_idle_clients(s, now);
     node_stats *st = &s->stats;
     st->ops_sample_index = (st->ops_sample_index + 1) % 16;
@@ -558,16 +579,28 @@ static void on_signal(uv_signal_t *h, int signum)
     node_server_shutdown(s);
 }
 
-void node_server_shutdown(node_server *s)
+static void finish_shutdown(void *arg)
 {
-    if (s->shutting_down) return;
-    s->shutting_down = true;
+    node_server *s = arg;
     uv_close((uv_handle_t *)&s->listener, NULL);
     uv_close((uv_handle_t *)&s->cron, NULL);
     uv_close((uv_handle_t *)&s->flush, NULL);
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     uv_close((uv_handle_t *)&s->sigint, NULL);
     while (s->clients) node_client_close(s->clients);
+    if (s->cluster) {
+        cluster_close(s->cluster, NULL, NULL);
+        s->cluster = NULL;
+    }
+}
+
+void node_server_shutdown(node_server *s)
+{
+    if (s->shutting_down) return;
+    s->shutting_down = true;
+    /* A leader hands over first, so writes continue elsewhere at once. */
+    if (s->cluster) cluster_prepare_stop(s->cluster, finish_shutdown, s);
+    else finish_shutdown(s);
 }
 
 static void raise_fd_limit(int64_t maxclients)
@@ -666,7 +699,19 @@ int node_server_run(const node_config *cfg)
     raise_fd_limit(cfg->maxclients);
 
     int code = 1;
-    if (prepare_dir(cfg->dir) != 0 || start_listening(s) != 0) goto out;
+    if (prepare_dir(cfg->dir) != 0) goto out;
+    /* A node restarted without flags finds its cluster identity here. */
+    if (s->cfg.node_id == 0 && access("cluster.conf", R_OK) == 0) {
+        buf err = BUF_INIT;
+        if (config_load_file(&s->cfg, "cluster.conf", &err) != 0) {
+            log_warning("%.*s", (int)err.len, err.data);
+            buf_free(&err);
+            goto out;
+        }
+        buf_free(&err);
+    }
+    if (start_listening(s) != 0) goto out;
+    if (s->cfg.node_id > 0 && cluster_start(s, &s->cluster) != 0) goto out;
     write_pidfile(cfg->pidfile);
 
     uv_timer_init(s->loop, &s->cron);

@@ -32,6 +32,7 @@ enum client_flag {
     CLIENT_CLOSING = 1u << 1,           /* uv_close called */
     CLIENT_PENDING_WRITE = 1u << 2,     /* on the server's pending list */
     CLIENT_READ_PAUSED = 1u << 3,       /* output backpressure */
+    CLIENT_READONLY = 1u << 4,          /* READONLY: local, possibly stale reads */
 };
 
 /* A reply known only later: a write waiting for consensus, a read waiting
@@ -113,6 +114,7 @@ typedef struct node_server {
     node_stats stats;
     bool shutting_down;
     int exit_code;
+    struct node_cluster *cluster; /* NULL: standalone */
 } node_server;
 
 /* Runs a server with this configuration until SHUTDOWN or SIGTERM/SIGINT.

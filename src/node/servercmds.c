@@ -566,3 +566,18 @@ void nodecmd_object_help(cmd_ctx *c)
     };
     reply_help(c, lines, sizeof lines / sizeof lines[0]);
 }
+
+/* READONLY: this connection's reads are served by the node it talks to,
+ * without a ReadIndex round: faster, possibly stale (as Redis Cluster's
+ * replica reads). READWRITE restores linearizable reads. */
+void nodecmd_readonly(cmd_ctx *c)
+{
+    c->client->flags |= CLIENT_READONLY;
+    resp_ok(c->w);
+}
+
+void nodecmd_readwrite(cmd_ctx *c)
+{
+    c->client->flags &= ~(uint32_t)CLIENT_READONLY;
+    resp_ok(c->w);
+}

@@ -131,22 +131,33 @@ def test_sigint_and_sigterm_shut_down_cleanly(tmp_path):
         assert "shutting down" in err and "bye" in err
 
 
-def test_demo_starts_a_node_and_stops_on_ctrl_c(tmp_path):
-    port = free_port()
+def test_demo_starts_a_cluster_and_stops_on_ctrl_c(tmp_path):
+    # Three client ports in a row and their peer ports (+10000) must be free.
+    for _ in range(20):
+        port = free_port()
+        if all(port + i + off < 65536 for i in range(3) for off in (0, 10000)):
+            break
     proc = subprocess.Popen([POLIS_BIN, "demo", "--dir", str(tmp_path / "demo"), "--port",
                              str(port)], stdout=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()
-        assert "polis demo:" in line and "127.0.0.1:%d" % port in line
-        assert "redis-cli -p %d" % port in proc.stdout.readline()
-        r = redis.Redis(port=port, socket_timeout=5)
-        assert r.set("hello", "world")
-        assert r.get("hello") == b"world"
-        r.close()
+        assert line.startswith("polis demo: 3 nodes up, leader n"), line
+        for i in range(3):
+            assert "redis-cli -p %d" % (port + i) in proc.stdout.readline()
+        a = redis.Redis(port=port, socket_timeout=10)
+        b = redis.Redis(port=port + 1, socket_timeout=10)
+        assert a.set("hello", "world")
+        assert b.get("hello") == b"world"  # any node serves any key
+        a.close()
+        b.close()
     finally:
         proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=15)
+        proc.communicate(timeout=30)
     assert proc.returncode == 0
-    assert os.path.exists(tmp_path / "demo" / "n1.log")
-    with pytest.raises(OSError):
-        socket.create_connection(("127.0.0.1", port), timeout=0.5)
+    for i in (1, 2, 3):
+        assert os.path.exists(tmp_path / "demo" / ("n%d.log" % i))
+        log = (tmp_path / "demo" / ("n%d.log" % i)).read_text()
+        assert "bye bye" in log and "Sanitizer" not in log, log[-2000:]
+    for i in range(3):
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port + i), timeout=0.5)
