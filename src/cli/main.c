@@ -30,6 +30,8 @@ static void usage_main(FILE *out)
             "                       run a node (see `polis server --help`)\n"
             "  polis demo [--dir DIR] [--port N]\n"
             "                       start a local 3-node cluster and print how to connect\n"
+            "  polis cluster status [--nodes ip:port,...]\n"
+            "                       role, term, leader, indexes and lag of each node\n"
             "  polis version        print the version\n"
             "  polis --help         this help\n"
             "\n"
@@ -280,6 +282,103 @@ static int cmd_demo(int argc, char **argv)
     return 0;
 }
 
+/* ---- cluster status ------------------------------------------------------ */
+
+/* Sends an inline command and reads one bulk-string reply into out. */
+static int fetch_bulk(const char *host, int port, const char *cmd, char *out, size_t cap)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    struct timeval tv = {1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1 ||
+        connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+        write(fd, cmd, strlen(cmd)) != (ssize_t)strlen(cmd)) {
+        close(fd);
+        return -1;
+    }
+    size_t len = 0;
+    long want = -1;
+    while (len + 1 < cap) {
+        ssize_t n = read(fd, out + len, cap - 1 - len);
+        if (n <= 0) break;
+        len += (size_t)n;
+        out[len] = '\0';
+        char *crlf = strstr(out, "\r\n");
+        if (want < 0 && crlf && out[0] == '$') want = atol(out + 1) + (crlf - out) + 4;
+        if (want >= 0 && (long)len >= want) break;
+    }
+    close(fd);
+    if (len == 0 || out[0] != '$') return -1;
+    char *body = strstr(out, "\r\n");
+    memmove(out, body + 2, strlen(body + 2) + 1);
+    return 0;
+}
+
+static void print_field(const char *info, const char *name, int width)
+{
+    char key[64];
+    snprintf(key, sizeof key, "\n%s:", name);
+    const char *p = strstr(info, key);
+    char value[64] = "-";
+    if (p) {
+        p += strlen(key);
+        size_t n = strcspn(p, "\r\n");
+        if (n >= sizeof value) n = sizeof value - 1;
+        memcpy(value, p, n);
+        value[n] = '\0';
+    }
+    printf(" %-*s", width, value);
+}
+
+static int cmd_cluster(int argc, char **argv)
+{
+    if (argc < 1 || strcmp(argv[0], "status") != 0) {
+        fprintf(stderr, "Usage: polis cluster status [--nodes ip:port,...]\n"
+                        "Shows each node's role, term, leader, commit and applied index,\n"
+                        "and, from the leader, each follower's match index, lag and last\n"
+                        "contact (default nodes: 127.0.0.1:7379,7380,7381).\n");
+        return argc >= 1 && strcmp(argv[0], "--help") == 0 ? 0 : 1;
+    }
+    char nodes[1024] = "127.0.0.1:7379,127.0.0.1:7380,127.0.0.1:7381";
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--nodes") == 0) snprintf(nodes, sizeof nodes, "%s", argv[i + 1]);
+    printf("%-22s %-7s %-10s %-6s %-7s %-9s %-9s\n", "node", "id", "role", "term", "leader",
+           "commit", "applied");
+    int unreachable = 0;
+    char *save = NULL;
+    static char info[65536];
+    for (char *addr = strtok_r(nodes, ",", &save); addr; addr = strtok_r(NULL, ",", &save)) {
+        char host[64];
+        char *colon = strrchr(addr, ':');
+        if (colon == NULL || (size_t)(colon - addr) >= sizeof host) {
+            fprintf(stderr, "polis cluster status: bad address '%s'\n", addr);
+            return 1;
+        }
+        memcpy(host, addr, (size_t)(colon - addr));
+        host[colon - addr] = '\0';
+        printf("%-22s", addr);
+        if (fetch_bulk(host, atoi(colon + 1), "INFO replication\r\n", info, sizeof info) != 0) {
+            printf(" unreachable\n");
+            unreachable++;
+            continue;
+        }
+        print_field(info, "node_id", 6);
+        print_field(info, "raft_role", 10);
+        print_field(info, "term", 6);
+        print_field(info, "leader", 7);
+        print_field(info, "commit_index", 9);
+        print_field(info, "applied_index", 9);
+        printf("\n");
+        for (const char *p = strstr(info, "\nfollower_"); p; p = strstr(p + 1, "\nfollower_")) {
+            size_t n = strcspn(p + 1, "\r\n");
+            printf("    %.*s\n", (int)n, p + 1);
+        }
+    }
+    return unreachable ? 2 : 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
@@ -293,6 +392,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "server") == 0) return cmd_server(argc - 2, argv + 2);
     if (strcmp(argv[1], "demo") == 0) return cmd_demo(argc - 2, argv + 2);
+    if (strcmp(argv[1], "cluster") == 0) return cmd_cluster(argc - 2, argv + 2);
     fprintf(stderr, "polis: unknown command '%s'\n\n", argv[1]);
     usage_main(stderr);
     return 1;
