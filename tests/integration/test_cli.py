@@ -153,7 +153,7 @@ def test_demo_starts_a_cluster_and_stops_on_ctrl_c(tmp_path):
         nodes = ",".join("127.0.0.1:%d" % (port + i) for i in range(3))
         status = run("cluster", "status", "--nodes", nodes)
         assert status.returncode == 0, status.stderr
-        rows = status.stdout.splitlines()
+        rows = status.stdout.splitlines()[1:]  # after the header
         assert sum(" leader " in row for row in rows) == 1, status.stdout
         assert sum(" follower " in row for row in rows) == 2, status.stdout
         assert sum("follower_" in row and "state=replicate" in row for row in rows) == 2
