@@ -6,17 +6,12 @@
 #include "base/mem.h"
 #include "base/rng.h"
 #include "base/util.h"
+#include "base/varint.h"
 
 static void put_varint(buf *out, uint64_t v)
 {
-    uint8_t b[10];
-    size_t n = 0;
-    do {
-        uint8_t byte = v & 0x7f;
-        v >>= 7;
-        b[n++] = (uint8_t)(byte | (v ? 0x80 : 0));
-    } while (v);
-    buf_append(out, b, n);
+    uint8_t b[VARINT_BYTES_MAX];
+    buf_append(out, b, varint_encode(b, v));
 }
 
 void cmd_entry_encode(buf *out, uint8_t kind, int64_t now_ms, const cmd_arg *argv,
@@ -30,17 +25,6 @@ void cmd_entry_encode(buf *out, uint8_t kind, int64_t now_ms, const cmd_arg *arg
         put_varint(out, argv[i].len);
         buf_append(out, argv[i].ptr, argv[i].len);
     }
-}
-
-static bool get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-    *v = 0;
-    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
-        uint8_t byte = *(*p)++;
-        *v |= (uint64_t)(byte & 0x7f) << shift;
-        if (!(byte & 0x80)) return true;
-    }
-    return false;
 }
 
 int cmd_entry_decode(const void *data, size_t len, cmd_entry *e)
@@ -57,13 +41,13 @@ int cmd_entry_decode(const void *data, size_t len, cmd_entry *e)
     uint64_t argc;
     /* Every argument takes at least one byte: a count beyond the bytes left
      * is corrupt, and is rejected before anything is allocated. */
-    if (!get_varint(&p, end, &argc) || argc == 0 || argc > CMD_ENTRY_ARGS_MAX ||
+    if (!varint_decode(&p, end, &argc) || argc == 0 || argc > CMD_ENTRY_ARGS_MAX ||
         argc > (uint64_t)(end - p))
         return POLIS_ECORRUPT;
     e->argv = mem_alloc(argc * sizeof *e->argv);
     for (uint64_t i = 0; i < argc; i++) {
         uint64_t n;
-        if (!get_varint(&p, end, &n) || n > (uint64_t)(end - p)) {
+        if (!varint_decode(&p, end, &n) || n > (uint64_t)(end - p)) {
             cmd_entry_free(e);
             return POLIS_ECORRUPT;
         }

@@ -24,6 +24,7 @@
 #include "base/error.h"
 #include "base/mem.h"
 #include "base/siphash.h"
+#include "base/varint.h"
 #include "kv/kv.h"
 
 #define DUMP_MAGIC "PLSKV001"
@@ -69,14 +70,8 @@ static void w_u64(writer *w, uint64_t v)
 
 static void w_varint(writer *w, uint64_t v)
 {
-    uint8_t b[10];
-    size_t n = 0;
-    do {
-        uint8_t byte = v & 0x7f;
-        v >>= 7;
-        b[n++] = (uint8_t)(byte | (v ? 0x80 : 0));
-    } while (v);
-    w_bytes(w, b, n);
+    uint8_t b[VARINT_BYTES_MAX];
+    w_bytes(w, b, varint_encode(b, v));
 }
 
 int kv_dump(const kv_keyspace *ks, kv_write_fn *write, void *priv)
