@@ -711,6 +711,13 @@ int node_server_run(const node_config *cfg)
         buf_free(&err);
     }
     if (start_listening(s) != 0) goto out;
+    /* libuv runs check handles newest first: starting the reply flush before
+     * the cluster's handles makes it run after them, so replies completed
+     * in the group host's pass leave in the same loop iteration instead of
+     * waiting for the next wake-up (up to a raft tick). */
+    uv_check_init(s->loop, &s->flush);
+    s->flush.data = s;
+    uv_check_start(&s->flush, on_check);
     if (s->cfg.node_id > 0 && cluster_start(s, &s->cluster) != 0) goto out;
     write_pidfile(cfg->pidfile);
 
@@ -718,9 +725,6 @@ int node_server_run(const node_config *cfg)
     s->cron.data = s;
     uint64_t period = (uint64_t)(1000 / cfg->hz);
     uv_timer_start(&s->cron, on_cron, period, period);
-    uv_check_init(s->loop, &s->flush);
-    s->flush.data = s;
-    uv_check_start(&s->flush, on_check);
     uv_signal_init(s->loop, &s->sigterm);
     s->sigterm.data = s;
     uv_signal_start(&s->sigterm, on_signal, SIGTERM);
