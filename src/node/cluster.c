@@ -477,6 +477,10 @@ int cluster_start(node_server *s, node_cluster **out)
     gcfg.snapshot_entries = (uint64_t)cfg->raft_snapshot_entries;
     gcfg.snapshot_keep = gcfg.snapshot_entries / 10 + 1;
     gcfg.tick_ms = (uint32_t)cfg->raft_tick_ms;
+    /* A proposal or read that cannot complete (a minority, a lost leader)
+     * fails on the same scale as a request waiting for a leader. */
+    uint64_t wait = (uint64_t)cfg->cluster_leader_wait_ms;
+    gcfg.request_timeout_ms = (uint32_t)(wait < 500 ? 1000 : 2 * wait);
     rv = group_host_open(c->loop, &gcfg, c->w, send_raft, c, &c->host);
     if (rv == 0) {
         rv = group_create(c->host, CLUSTER_DATA_GROUP, &c->conf);
