@@ -27,6 +27,7 @@
 typedef struct request {
     struct request *next;
     uint64_t id;          /* forwarded: the id the leader echoes */
+    raft_id to;           /* forwarded: the leader it was sent to */
     node_reply_slot *slot;
     cmd_def *cmd;
     int resp_proto;
@@ -120,7 +121,9 @@ static const char *addr_of(const node_cluster *c, raft_id id)
 static uint64_t derive_cluster_id(const char *peers)
 {
     static const uint8_t key[16] = "polis-cluster-id";
-    uint64_t id = siphash13(peers, strlen(peers), key);
+    /* 63 bits: cluster.conf is read back through the signed config parser
+     * (found by the cluster tests: half of all ids failed to restart). */
+    uint64_t id = siphash13(peers, strlen(peers), key) & (uint64_t)INT64_MAX;
     return id ? id : 1;
 }
 
@@ -219,6 +222,7 @@ static bool dispatch_write(node_cluster *c, request *r)
                       .argc = (uint32_t)r->argc};
     if (peer_send_forward(c->net, leader, &f) != 0) return false;
     r->forwarded = true;
+    r->to = leader;
     r->next = c->forwarded;
     c->forwarded = r;
     return true;
@@ -364,10 +368,28 @@ static int on_frame(void *priv, uint64_t from, uint8_t type, const uint8_t *payl
     return 0;
 }
 
+static void fail_forwarded_to(node_cluster *c, raft_id to)
+{
+    for (request **link = &c->forwarded; *link;) {
+        request *q = *link;
+        if (q->to != to) {
+            link = &q->next;
+            continue;
+        }
+        *link = q->next;
+        reply_error(q->slot, q->resp_proto,
+                    "TRYAGAIN the link to the leader broke; the write may or may not have "
+                    "been applied");
+        request_free(q);
+    }
+}
+
 static void on_link(void *priv, uint64_t node_id, bool up)
 {
     node_cluster *c = priv;
-    if (!up && c->group) raft_report_unreachable(group_raft(c->group), node_id);
+    if (up || c->group == NULL) return;
+    raft_report_unreachable(group_raft(c->group), node_id);
+    fail_forwarded_to(c, node_id);
 }
 
 /* ---- The cluster timer: waiting requests, forwarded timeouts, stopping ------------ */
@@ -387,10 +409,13 @@ static void retry_waiting(node_cluster *c, uint64_t now)
             c->waiting = r;
         }
     }
+    raft_id leader = group_leader(c->group);
     for (request **link = &c->forwarded; *link;) {
         request *q = *link;
         uint64_t limit = q->deadline_ms + c->server->cfg.cluster_leader_wait_ms * 2u;
-        if (now < limit) {
+        /* The leader it went to lost its leadership (or we lost it): the
+         * answer may never come; say so now rather than at the deadline. */
+        if (now < limit && q->to == leader) {
             link = &q->next;
             continue;
         }
@@ -548,9 +573,12 @@ void cluster_close(node_cluster *c, void (*cb)(void *arg), void *arg)
         request_free(r);
     }
     while (c->forwarded) {
+        /* Sent to the leader: it may still commit it. */
         request *r = c->forwarded;
         c->forwarded = r->next;
-        reply_error(r->slot, r->resp_proto, "CLUSTERDOWN the node is shutting down");
+        reply_error(r->slot, r->resp_proto,
+                    "TRYAGAIN the node is shutting down; the write may or may not have been "
+                    "applied");
         request_free(r);
     }
     c->closing_parts = 3;
