@@ -131,12 +131,28 @@ def test_sigint_and_sigterm_shut_down_cleanly(tmp_path):
         assert "shutting down" in err and "bye" in err
 
 
-def test_demo_starts_a_cluster_and_stops_on_ctrl_c(tmp_path):
-    # Three client ports in a row and their peer ports (+10000) must be free.
-    for _ in range(20):
+def port_is_free(port):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def demo_base_port():
+    """A base port whose three client ports and three peer ports (+10000)
+    are all free right now (other processes on the machine use ports too)."""
+    for _ in range(200):
         port = free_port()
-        if all(port + i + off < 65536 for i in range(3) for off in (0, 10000)):
-            break
+        ports = [port + i + off for i in range(3) for off in (0, 10000)]
+        if all(p < 65536 for p in ports) and all(port_is_free(p) for p in ports):
+            return port
+    pytest.fail("no block of free ports for the demo")
+
+
+def test_demo_starts_a_cluster_and_stops_on_ctrl_c(tmp_path):
+    port = demo_base_port()
     proc = subprocess.Popen([POLIS_BIN, "demo", "--dir", str(tmp_path / "demo"), "--port",
                              str(port)], stdout=subprocess.PIPE, text=True)
     try:
