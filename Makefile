@@ -57,6 +57,13 @@ demo: deps build
 bench: deps build
 	@bench/vs-redis.sh $(BUILD_RELEASE)/polis
 
+# 3-node polis vs 3-member etcd (durable writes), then kill -9 leader failover.
+.PHONY: bench-cluster
+bench-cluster: deps build
+	@$(MAKE) --no-print-directory deps DEBIAN_PACKAGES="etcd-server etcd-client"
+	@bench/vs-etcd.sh $(BUILD_RELEASE)/polis
+	@bench/failover.sh $(BUILD_RELEASE)/polis
+
 # libFuzzer on the RESP parser and the peer wire codec (clang). FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 60
 fuzz:
