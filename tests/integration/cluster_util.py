@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 import time
 
-from conftest import POLIS_BIN, SANITIZER_ENV, free_port
+from conftest import POLIS_BIN, SANITIZER_ENV, answers_ping, free_port
 from resp_raw import ConnectionClosed, RawClient, RespError, decode
 
 START_TIMEOUT_S = 15.0
@@ -130,7 +130,7 @@ class Node(object):
                 self.reported = True  # the test fails with this error
                 raise ClusterError("%s exited with status %s during startup\n%s"
                                    % (self.name, self.proc.returncode, self.log_tail()))
-            if self._answers_ping():
+            if answers_ping(self.port):
                 self.started_once = True
                 return self
             time.sleep(0.05)
@@ -139,21 +139,6 @@ class Node(object):
         self.reported = True
         raise ClusterError("%s did not answer PING within %.0f s\n%s"
                            % (self.name, START_TIMEOUT_S, self.log_tail()))
-
-    def _answers_ping(self):
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1.0) as s:
-                s.settimeout(1.0)
-                s.sendall(b"*1\r\n$4\r\nPING\r\n")
-                data = b""
-                while not data.endswith(b"\r\n"):
-                    chunk = s.recv(256)
-                    if not chunk:
-                        return False
-                    data += chunk
-                return data.startswith(b"+PONG")
-        except OSError:
-            return False
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None

@@ -53,6 +53,24 @@ SANITIZER_ENV = {
 }
 
 
+def answers_ping(port):
+    """True once a PING on 127.0.0.1:port gets any reply (+PONG, or -NOAUTH
+    when a password is required)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1.0) as s:
+            s.settimeout(1.0)
+            s.sendall(b"*1\r\n$4\r\nPING\r\n")
+            data = b""
+            while not data.endswith(b"\r\n"):
+                chunk = s.recv(256)
+                if not chunk:
+                    return False
+                data += chunk
+            return data.startswith(b"+PONG") or data.startswith(b"-NOAUTH")
+    except OSError:
+        return False
+
+
 def binary_is_redis(path):
     return os.path.basename(path).startswith("redis-server")
 
@@ -147,21 +165,7 @@ class Server(object):
                           % (self.name, START_TIMEOUT_S, self.log_tail()))
 
     def _answers_ping(self):
-        """True once a PING gets any reply (+PONG, or -NOAUTH when a password
-        is required)."""
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=1.0) as s:
-                s.settimeout(1.0)
-                s.sendall(b"*1\r\n$4\r\nPING\r\n")
-                data = b""
-                while not data.endswith(b"\r\n"):
-                    chunk = s.recv(256)
-                    if not chunk:
-                        return False
-                    data += chunk
-                return data.startswith(b"+PONG") or data.startswith(b"-NOAUTH")
-        except OSError:
-            return False
+        return answers_ping(self.port)
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
