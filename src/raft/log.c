@@ -5,7 +5,7 @@
  * the log. Entry data is owned by the core: one allocation per entry,
  * freed on truncation or compaction - unless a ready batch is outstanding,
  * in which case the host may still be reading it and it is freed on
- * raft_advance instead (the "grave"). */
+ * raft_release/raft_advance instead (the "grave"). */
 #include <string.h>
 
 #include "base/mem.h"
@@ -84,6 +84,16 @@ void log_append(raft *r, const raft_entry *e)
     r->log_count++;
 }
 
+/* Batches still being written that hold entries >= from: those entries are
+ * being replaced, so their write must not make them count as stable. */
+static void log_inflight_truncated(raft *r, raft_index from)
+{
+    for (size_t k = 0; k < r->inflight_count; k++) {
+        persist_rec *p = &r->inflight[(r->inflight_head + k) % RAFT_PERSIST_INFLIGHT_MAX];
+        if (p->last >= from && (p->trunc == 0 || from < p->trunc)) p->trunc = from;
+    }
+}
+
 void log_truncate(raft *r, raft_index from)
 {
     PASSERT(from > r->snap_index);
@@ -104,8 +114,7 @@ void log_truncate(raft *r, raft_index from)
     r->after.count = kept;
     if (from < r->persist_from) r->persist_from = from;
     if (r->stable >= from) r->stable = from - 1;
-    if (r->outstanding && (r->trunc_since == 0 || from < r->trunc_since))
-        r->trunc_since = from;
+    log_inflight_truncated(r, from);
 }
 
 void log_compact(raft *r, raft_index upto, raft_term upto_term)
@@ -132,6 +141,7 @@ void log_reset(raft *r, raft_index index, raft_term term)
     r->snap_term = term;
     r->persist_from = index + 1;
     r->stable = index;
+    log_inflight_truncated(r, index + 1);
 }
 
 void log_destroy(raft *r)

@@ -36,7 +36,11 @@
  *  2. entries + hard_state: must be durable (fsync) before the batch is
  *     acknowledged with raft_advance(). If entries[0].index is <= the last
  *     index the host has persisted, the host first truncates its log from
- *     entries[0].index (a conflicting suffix being replaced).
+ *     entries[0].index (a conflicting suffix being replaced). Exception: a
+ *     batch with persist_id == 0 has at most a hard state that only
+ *     advances the commit index; the host writes it in order with its other
+ *     records but need not sync it (nor wait for it): after a crash a lower
+ *     commit index is safe, the leader tells it again.
  *  3. msgs: may be sent at once, before step 2 completes. These are the
  *     leader's appends, heartbeats and snapshot chunks, pre-votes and
  *     their answers, read-index traffic and TimeoutNow: none promises
@@ -56,9 +60,33 @@
  * Chunk acknowledgements go out through msgs_after_persist, so the host must
  * have stored a batch's chunk bytes before those messages leave.
  *
- * The host then calls raft_advance(r, &ready). Only one batch is outstanding
- * at a time: raft_has_ready() is false until the previous batch was
- * advanced. Pointers inside a batch stay valid until raft_advance().
+ * The host then calls raft_advance(r, &ready) once everything the batch asks
+ * for is done (step 2 durable). Pointers inside a batch stay valid until then.
+ *
+ * Pipelined persistence. A host whose disk writes complete asynchronously
+ * need not wait for one batch's fsync before taking the next (etcd's async
+ * storage writes, thesis §10.2.1 on the follower side too). Such a host
+ * splits raft_advance in two:
+ *
+ *   raft_release(r, &rd)        when it has consumed the batch: entries and
+ *                               hard state handed to its log (queued, not yet
+ *                               durable), msgs sent, committed applied, reads
+ *                               and chunks taken, and msgs_after_persist
+ *                               *copied* (they have no entries). The batch's
+ *                               pointers are invalid afterwards; the next
+ *                               batch may be taken at once.
+ *   raft_persisted(r, id)       once the writes of every batch with
+ *                               persist_id <= id are durable, and only then
+ *                               sending those batches' msgs_after_persist.
+ *
+ * rd.persist_id is non-zero when a batch has anything that waits for
+ * durability (a snapshot, entries, a new term or vote, msgs_after_persist), and
+ * increases from batch to batch. The host's writes must become durable in
+ * batch order (one log, written in order, does that), and each batch's
+ * msgs_after_persist leave only after its own and all earlier writes are
+ * durable, in batch order. At most RAFT_PERSIST_INFLIGHT_MAX batches wait
+ * for raft_persisted; raft_has_ready() is false while that many do, and
+ * while a batch is taken but not yet released (or advanced).
  *
  * Snapshot chunks. The core decides what to send (offset, length, last) and
  * tracks acknowledgements; the bytes are the host's: on the sending side the
@@ -224,7 +252,13 @@ typedef struct raft_ready {
     raft_id leader;
     enum raft_role role;
     raft_term term;
+    /* Non-zero when something above waits for durability (see raft_persisted);
+ * zero with has_hard_state: only the commit index moved (written lazily). */
+    uint64_t persist_id;
 } raft_ready;
+
+/* Batches that may wait for raft_persisted() at once (pipelined hosts). */
+#define RAFT_PERSIST_INFLIGHT_MAX 64
 
 /* ---- Construction --------------------------------------------------------- */
 
@@ -318,7 +352,14 @@ void raft_report_unreachable(raft *r, raft_id peer);
 
 bool raft_has_ready(const raft *r);
 void raft_ready_get(raft *r, raft_ready *rd);
+/* The batch is done and durable: raft_release() + raft_persisted(). */
 void raft_advance(raft *r, const raft_ready *rd);
+/* Pipelined hosts (see the persistence contract above). */
+void raft_release(raft *r, const raft_ready *rd);
+void raft_persisted(raft *r, uint64_t persist_id);
+/* Entries (and their data bytes) the next ready batch would ask to persist:
+ * a host with a bounded write queue checks for room before taking it. */
+void raft_unpersisted(const raft *r, uint64_t *entries, uint64_t *bytes);
 
 /* ---- Introspection ------------------------------------------------------------ */
 
@@ -360,6 +401,7 @@ enum raft_bug {
     RAFT_BUG_FORGET_VOTE = 1u << 1,       /* do not persist the vote */
     RAFT_BUG_VOTE_STALE_LOG = 1u << 2,    /* grant votes to stale logs */
     RAFT_BUG_READ_NO_QUORUM = 1u << 3,    /* ReadIndex without confirmation */
+    RAFT_BUG_STABLE_ON_RELEASE = 1u << 4, /* count our entries before they are durable */
 };
 void raft_set_bugs(raft *r, uint32_t bugs);
 

@@ -57,6 +57,17 @@ typedef struct read_req {
     uint64_t seq;
 } read_req;
 
+/* A handed-out batch waiting to be durable: what its persistence makes
+ * stable. `trunc` is the lowest index truncated (or reset away) since the
+ * batch was taken: entries from there on were replaced in memory before
+ * this write finished, so they do not count as stable. */
+typedef struct persist_rec {
+    uint64_t id;
+    raft_index last;          /* last entry index written (0: none) */
+    raft_index trunc;         /* 0: nothing truncated since */
+    raft_index install_index; /* snapshot installed by the batch (0: none) */
+} persist_rec;
+
 struct raft {
     raft_config cfg;
     uint32_t bugs;
@@ -138,10 +149,12 @@ struct raft {
     size_t out_read_count, out_read_cap;
     raft_snapshot_chunk *out_chunks;
     size_t out_chunk_count, out_chunk_cap;
-    raft_index out_last;     /* last entry index in the batch (0: none) */
-    raft_index trunc_since;  /* lowest index truncated while outstanding */
-    bool out_install;
-    raft_snapshot_meta out_install_meta;
+
+    /* Batches handed out whose durability the host has not yet confirmed
+     * (raft_persisted), oldest first: a ring. */
+    persist_rec inflight[RAFT_PERSIST_INFLIGHT_MAX];
+    size_t inflight_head, inflight_count;
+    uint64_t persist_seq; /* the last persist id handed out */
 
     /* Entry data freed while a batch is outstanding waits here: the host may
      * still be writing it. Released on raft_advance. */

@@ -50,6 +50,7 @@ typedef struct sim_options {
     int steps;        /* client operations in the chaos phase */
     uint32_t bugs;    /* raft_set_bugs() switches for every node */
     bool no_contract; /* skip the persistence-contract checks */
+    int pipeline;     /* host write pipeline depth; 0: chosen per boot by the seed */
     bool lease_reads; /* allow runs with lease reads (a third of check-quorum runs) */
     bool trace;       /* print every trace line as it happens */
     bool record;      /* keep the last trace_tail lines (the replay) */
@@ -89,6 +90,14 @@ typedef struct sim_write {
     size_t entry_count;
 } sim_write;
 
+/* One batch's durability work: its write, and the messages that wait for it. */
+typedef struct sim_pending {
+    sim_write write;
+    raft_msg *after; /* deep copies of msgs_after_persist */
+    size_t after_count;
+    uint64_t persist_id;
+} sim_pending;
+
 /* ---- Nodes ---------------------------------------------------------------- */
 
 typedef struct sim_node {
@@ -102,12 +111,20 @@ typedef struct sim_node {
     raft *r;
     sim_disk disk;
 
-    /* The outstanding ready batch, if any. */
-    bool outstanding;
+    /* Ready batches waiting for the disk, oldest first. With pipeline == 1
+     * the host is synchronous: one batch outstanding (taken, not advanced)
+     * until its write completes, then raft_advance(). With pipeline > 1 it
+     * releases each batch at once (raft_release) and lets up to `pipeline`
+     * writes wait for the disk, which completes them in order; each one
+     * ends with raft_persisted() (raft.h, "Pipelined persistence"). */
+    uint32_t pipeline;
+    bool outstanding; /* synchronous host: pend[0]'s batch is not advanced */
     raft_ready rd;
-    sim_write write;
-    raft_msg *after; /* deep copies of msgs_after_persist */
-    size_t after_count;
+    sim_pending *pend;
+    size_t pend_count, pend_cap;
+    sim_us disk_free_at; /* when the last pending write completes */
+    bool has_lazy_hs;    /* a commit-only hard state waiting for the next write */
+    raft_hard_state lazy_hs;
 
     /* Volatile host state: the state machine and what it serves. */
     int64_t kv[SIM_KEYS];
@@ -284,7 +301,7 @@ int sim_run(sim *s);
 void sim_free(sim *s);
 void sim_summary(const sim *s, FILE *f);
 /* The deliberate bugs by name: "commit-old-term", "forget-vote",
- * "vote-stale-log", "read-no-quorum", comma separated. -1 if unknown. */
+ * "vote-stale-log", "read-no-quorum", "stable-on-release", comma separated. -1 if unknown. */
 int64_t sim_parse_bugs(const char *list);
 /* The adversaries hear of moments worth striking at: a vote granted, a
  * new leader, a leader catching a follower up with old-term entries. */

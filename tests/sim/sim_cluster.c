@@ -355,6 +355,12 @@ bool sim_take_snapshot(sim *s, int i)
     /* raft_conf_of() is the configuration of the handed-out prefix, which is
      * what this host has applied. */
     if (n->applied != raft_applied_index(n->r)) return false;
+    /* Writes taken before the newest batch may carry a suffix the core has
+     * replaced since; a snapshot made durable before them would be followed
+     * on disk by entries that do not continue it. This host waits until
+     * they are done (the server instead drops such a suffix when it
+     * recovers: node/group.c). */
+    if (n->pend_count > 1) return false;
     sim_snapshot sn = {0};
     sim_snapshot_encode(s, i, &sn);
     sn.meta.conf = *raft_conf_of(n->r);
@@ -407,7 +413,7 @@ static void recv_chunk(sim *s, int i, const raft_snapshot_chunk *c)
 
 /* A snapshot from the leader: replace the state machine with it now; it
  * becomes durable with the batch's write. */
-static void install(sim *s, int i, const raft_snapshot_meta *meta)
+static void install(sim *s, int i, const raft_snapshot_meta *meta, sim_write *w)
 {
     sim_node *n = &s->nodes[i];
     if (n->recv_meta.index != meta->index || n->recv_meta.term != meta->term ||
@@ -439,28 +445,62 @@ static void install(sim *s, int i, const raft_snapshot_meta *meta)
           (unsigned long long)meta->index, (unsigned long long)meta->term);
     sim_check_installed(s, i, meta);
     served_push(n, &sn);
-    n->write.has_snapshot = true;
-    n->write.snap = sn;
+    w->has_snapshot = true;
+    w->snap = sn;
     sim_node_skipped(s, i, meta->index); /* proposals the snapshot jumped over */
     sim_reads_release(s, i);
 }
 
 /* ---- The host loop -------------------------------------------------------- */
 
+static void pending_free(sim_pending *p)
+{
+    write_free(&p->write);
+    for (size_t k = 0; k < p->after_count; k++) {
+        for (uint32_t e = 0; e < p->after[k].entry_count; e++)
+            mem_free(p->after[k].entries[e].data);
+        mem_free(p->after[k].entries);
+    }
+    mem_free(p->after);
+    memset(p, 0, sizeof *p);
+}
+
+static void pending_clear(sim_node *n)
+{
+    for (size_t k = 0; k < n->pend_count; k++) pending_free(&n->pend[k]);
+    n->pend_count = 0;
+    n->outstanding = false;
+    n->has_lazy_hs = false;
+}
+
+static sim_pending *pending_push(sim_node *n)
+{
+    if (n->pend_count == n->pend_cap) {
+        n->pend_cap = n->pend_cap ? n->pend_cap * 2 : 4;
+        n->pend = mem_realloc(n->pend, n->pend_cap * sizeof *n->pend);
+    }
+    sim_pending *p = &n->pend[n->pend_count++];
+    memset(p, 0, sizeof *p);
+    return p;
+}
+
+/* Takes a batch: its msgs leave, its committed entries are applied, and its
+ * durability work is queued as a pending write (the newest in pend). */
 static void take_ready(sim *s, int i)
 {
     sim_node *n = &s->nodes[i];
     raft_ready *rd = &n->rd;
     raft_ready_get(n->r, rd);
-    n->outstanding = true;
+    sim_pending *p = pending_push(n);
+    p->persist_id = rd->persist_id;
+    sim_write *w = &p->write;
 
     /* Chunk bytes first: the final chunk arrives in the batch that installs. */
     for (size_t k = 0; k < rd->snapshot_chunk_count && !s->failed; k++)
         recv_chunk(s, i, &rd->snapshot_chunks[k]);
-    if (rd->has_snapshot && !s->failed) install(s, i, &rd->snapshot);
+    if (rd->has_snapshot && !s->failed) install(s, i, &rd->snapshot, w);
 
     sim_check_written(s, i, rd->entries, rd->entry_count);
-    sim_write *w = &n->write;
     if (rd->entry_count > 0) {
         w->entries = mem_alloc(rd->entry_count * sizeof *w->entries);
         for (size_t k = 0; k < rd->entry_count; k++) {
@@ -481,13 +521,13 @@ static void take_ready(sim *s, int i)
         net_send(s, i, &rd->msgs[k]);
     }
     if (rd->msg_after_persist_count > 0) {
-        n->after = mem_alloc(rd->msg_after_persist_count * sizeof *n->after);
+        p->after = mem_alloc(rd->msg_after_persist_count * sizeof *p->after);
         for (size_t k = 0; k < rd->msg_after_persist_count; k++) {
             raft_msg *c = msg_copy(&rd->msgs_after_persist[k]);
-            n->after[k] = *c;
+            p->after[k] = *c;
             mem_free(c);
         }
-        n->after_count = rd->msg_after_persist_count;
+        p->after_count = rd->msg_after_persist_count;
     }
     for (size_t k = 0; k < rd->committed_count && !s->failed; k++)
         sim_apply_entry(s, i, &rd->committed[k]);
@@ -497,12 +537,16 @@ static void take_ready(sim *s, int i)
         sim_take_snapshot(s, i);
 }
 
-static void finish_batch(sim *s, int i)
+/* The oldest pending write completed: it is durable, its messages leave,
+ * and the core hears of it. */
+static void finish_write(sim *s, int i)
 {
     sim_node *n = &s->nodes[i];
-    disk_complete(s, i, &n->write);
-    if (s->tracing && !write_empty(&n->write)) {
-        const sim_write *w = &n->write;
+    PASSERT(n->pend_count > 0);
+    sim_pending *p = &n->pend[0];
+    disk_complete(s, i, &p->write);
+    if (s->tracing && !write_empty(&p->write)) {
+        const sim_write *w = &p->write;
         char entries[64] = "";
         if (w->entry_count)
             snprintf(entries, sizeof entries, " entries %llu..%llu,",
@@ -513,29 +557,29 @@ static void finish_batch(sim *s, int i)
               (unsigned long long)n->disk.hs.term, (unsigned long long)n->disk.hs.vote,
               (unsigned long long)n->disk.hs.commit);
     }
-    write_free(&n->write);
-    for (size_t k = 0; k < n->after_count; k++) {
-        raft_msg *m = &n->after[k];
-        if (!s->failed) {
-            sim_check_send_after(s, i, m);
-            net_send(s, i, m);
-            if (m->type == RAFT_MSG_VOTE_RESP && !m->reject) sim_on_vote_granted(s, i);
-        }
-        for (uint32_t e = 0; e < m->entry_count; e++)
-            mem_free(m->entries[e].data);
-        mem_free(m->entries);
+    for (size_t k = 0; k < p->after_count && !s->failed; k++) {
+        raft_msg *m = &p->after[k];
+        sim_check_send_after(s, i, m);
+        net_send(s, i, m);
+        if (m->type == RAFT_MSG_VOTE_RESP && !m->reject) sim_on_vote_granted(s, i);
     }
-    mem_free(n->after);
-    n->after = NULL;
-    n->after_count = 0;
-    raft_advance(n->r, &n->rd);
-    n->outstanding = false;
+    uint64_t id = p->persist_id;
+    pending_free(p);
+    memmove(&n->pend[0], &n->pend[1], (n->pend_count - 1) * sizeof *n->pend);
+    n->pend_count--;
+    if (n->outstanding) {
+        raft_advance(n->r, &n->rd);
+        n->outstanding = false;
+    } else if (id != 0) {
+        raft_persisted(n->r, id);
+    }
 }
 
 void sim_pump(sim *s, int i)
 {
     sim_node *n = &s->nodes[i];
-    for (int loops = 0; n->up && !n->outstanding && !s->failed && raft_has_ready(n->r);
+    for (int loops = 0; n->up && !n->outstanding && n->pend_count < n->pipeline &&
+                        !s->failed && raft_has_ready(n->r);
          loops++) {
         if (loops >= SIM_READY_LOOP_MAX) {
             sim_fail(s, "n%llu: raft_has_ready() stays true after %d batches",
@@ -543,10 +587,40 @@ void sim_pump(sim *s, int i)
             return;
         }
         take_ready(s, i);
-        if (write_empty(&n->write))
-            finish_batch(s, i);
-        else
-            sim_schedule(s, s->now + disk_latency(s), EV_DISK, i, 0, NULL);
+        sim_pending *p = &n->pend[n->pend_count - 1];
+        if (n->pipeline == 1) {
+            /* Synchronous: the batch stays outstanding until its write is done. */
+            n->outstanding = true;
+            if (write_empty(&p->write)) {
+                finish_write(s, i);
+                continue;
+            }
+        } else {
+            raft_release(n->r, &n->rd);
+            if (p->persist_id == 0) {
+                /* At most a hard state that only moves the commit index: it
+                 * is not synced for itself, but written with the next write
+                 * (and lost if the node crashes first). */
+                if (p->write.has_hs) {
+                    n->lazy_hs = p->write.hs;
+                    n->has_lazy_hs = true;
+                }
+                pending_free(p);
+                n->pend_count--;
+                continue;
+            }
+            if (n->has_lazy_hs && !p->write.has_hs) {
+                p->write.has_hs = true;
+                p->write.hs = n->lazy_hs;
+            }
+            n->has_lazy_hs = false;
+        }
+        /* The disk completes writes in order; an empty one (messages only)
+         * completes with the writes before it. */
+        sim_us at = write_empty(&p->write) ? s->now : s->now + disk_latency(s);
+        if (at < n->disk_free_at) at = n->disk_free_at;
+        n->disk_free_at = at;
+        sim_schedule(s, at, EV_DISK, i, p->persist_id, NULL);
     }
 }
 
@@ -572,6 +646,11 @@ static void node_boot(sim *s, int i, raft *r)
     n->seen_role = raft_role_of(r);
     n->seen_term = raft_term_of(r);
     n->checked_leader_term = 0;
+    n->disk_free_at = s->now;
+    /* A third of the boots run the synchronous host, the rest pipeline up
+     * to 2..16 writes (or what --pipeline says). */
+    if (s->opt.pipeline > 0) n->pipeline = s->opt.pipeline;
+    else n->pipeline = rng_below(&s->rng, 3) == 0 ? 1 : 2 + (uint32_t)rng_below(&s->rng, 15);
     sim_schedule(s, s->now + 1 + rng_below(&s->rng, n->tick_us), EV_TICK, i, 0, NULL);
 }
 
@@ -663,16 +742,7 @@ void sim_crash(sim *s, int i, const char *why)
     n->r = NULL;
     n->up = false;
     n->incarnation++;
-    n->outstanding = false;
-    write_free(&n->write);
-    for (size_t k = 0; k < n->after_count; k++) {
-        for (uint32_t e = 0; e < n->after[k].entry_count; e++)
-            mem_free(n->after[k].entries[e].data);
-        mem_free(n->after[k].entries);
-    }
-    mem_free(n->after);
-    n->after = NULL;
-    n->after_count = 0;
+    pending_clear(n);
     for (int k = 0; k < SIM_SNAPSHOTS_KEPT; k++)
         snapshot_free(&n->served[k]);
     n->recv_len = 0;
@@ -685,13 +755,8 @@ void sim_crash(sim *s, int i, const char *why)
 void sim_node_free(sim_node *n)
 {
     if (n->up) raft_free(n->r);
-    write_free(&n->write);
-    for (size_t k = 0; k < n->after_count; k++) {
-        for (uint32_t e = 0; e < n->after[k].entry_count; e++)
-            mem_free(n->after[k].entries[e].data);
-        mem_free(n->after[k].entries);
-    }
-    mem_free(n->after);
+    pending_clear(n);
+    mem_free(n->pend);
     for (int k = 0; k < SIM_SNAPSHOTS_KEPT; k++)
         snapshot_free(&n->served[k]);
     snapshot_free(&n->disk.snap);
@@ -720,11 +785,14 @@ void sim_dispatch(sim *s, sim_event *ev)
     case EV_DELIVER:
         net_deliver(s, ev);
         break;
-    case EV_DISK:
-        if (!current(s, ev) || !s->nodes[ev->node].outstanding) break;
-        finish_batch(s, ev->node);
+    case EV_DISK: {
+        if (!current(s, ev)) break;
+        sim_node *n = &s->nodes[ev->node];
+        if (n->pend_count == 0 || n->pend[0].persist_id != ev->arg) break;
+        finish_write(s, ev->node);
         sim_pump(s, ev->node);
         break;
+    }
     case EV_RESTART:
         if (ev->incarnation == s->nodes[ev->node].incarnation) sim_restart(s, ev->node);
         break;

@@ -1,6 +1,6 @@
 /* tests/sim/sim_main.c - polis-sim: runs seeds, replays failures.
  *
- *   polis-sim [--seed S] [--seeds N] [--nodes 3,5,7] [--steps K]
+ *   polis-sim [--seed S] [--seeds N] [--nodes 3,5,7] [--steps K] [--pipeline D]
  *             [--bugs LIST] [--trace] [--tail N] [--expect-violation]
  *             [--no-contract] [--no-lease-reads] [--keep-going] [--jobs J]
  *             [--verbose]
@@ -31,9 +31,10 @@ typedef struct totals {
 
 static int usage(void)
 {
-    fputs("usage: polis-sim [--seed S] [--seeds N] [--nodes 3,5,7] [--steps K]\n"
+    fputs("usage: polis-sim [--seed S] [--seeds N] [--nodes 3,5,7] [--steps K] [--pipeline D]\n"
           "                 [--bugs "
-          "commit-old-term,forget-vote,vote-stale-log,read-no-quorum]\n"
+          "commit-old-term,forget-vote,vote-stale-log,read-no-quorum,\n"
+          "                  stable-on-release]\n"
           "                 [--trace] [--tail N] [--expect-violation] [--no-contract]\n"
           "                 [--no-lease-reads] [--keep-going] [--jobs J] [--verbose]\n",
           stderr);
@@ -71,11 +72,13 @@ static void add_totals(totals *t, const sim *s)
 
 static void print_repro(const sim_options *o, const char *bugs, FILE *f)
 {
+    char pipeline[32] = "";
+    if (o->pipeline > 0) snprintf(pipeline, sizeof pipeline, " --pipeline %d", o->pipeline);
     fprintf(f,
             "reproduce: polis-sim --seed %llu --nodes %d --steps %d%s%s%s%s%s --trace\n",
             (unsigned long long)o->seed, o->nodes, o->steps, bugs ? " --bugs " : "",
             bugs ? bugs : "", o->no_contract ? " --no-contract" : "",
-            o->lease_reads ? "" : " --no-lease-reads", "");
+            o->lease_reads ? "" : " --no-lease-reads", pipeline);
 }
 
 /* Runs the failing seed again, recording the trace; returns 0 if it failed
@@ -232,6 +235,7 @@ static bool parse_args(int argc, char **argv, campaign *c, uint64_t *jobs)
         {"--seed", OPT_U64, &c->base.seed},
         {"--seeds", OPT_U64, &c->seeds},
         {"--steps", OPT_INT, &c->base.steps},
+        {"--pipeline", OPT_INT, &c->base.pipeline},
         {"--tail", OPT_INT, &c->base.trace_tail},
         {"--jobs", OPT_U64, jobs},
         {"--nodes", OPT_NODES, c},

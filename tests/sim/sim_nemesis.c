@@ -653,6 +653,7 @@ int64_t sim_parse_bugs(const char *list)
                 {"forget-vote", RAFT_BUG_FORGET_VOTE},
                 {"vote-stale-log", RAFT_BUG_VOTE_STALE_LOG},
                 {"read-no-quorum", RAFT_BUG_READ_NO_QUORUM},
+                {"stable-on-release", RAFT_BUG_STABLE_ON_RELEASE},
                 {"none", 0}};
     int64_t mask = 0;
     const char *p = list;
