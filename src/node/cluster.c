@@ -629,3 +629,21 @@ void cluster_info_replication(node_cluster *c, buf *out)
                        ago);
     }
 }
+
+void cluster_info_persistence(node_cluster *c, buf *out)
+{
+    wal_stats st;
+    wal_stats_get(c->w, &st);
+    buf_append_fmt(out,
+                   "# Persistence\r\n"
+                   "wal_enabled:1\r\n"
+                   "wal_flushes:%llu\r\n"
+                   "wal_fsyncs:%llu\r\n"
+                   "wal_records:%llu\r\n"
+                   "wal_bytes_written:%llu\r\n"
+                   "wal_queued_bytes:%llu\r\n"
+                   "wal_segments:%llu\r\n",
+                   (unsigned long long)st.flushes, (unsigned long long)st.fsyncs,
+                   (unsigned long long)st.records, (unsigned long long)st.bytes_written,
+                   (unsigned long long)st.queued_bytes, (unsigned long long)st.segment_count);
+}

@@ -46,5 +46,7 @@ bool cluster_route(node_cluster *c, struct node_client *cl, cmd_def *d, const cm
 kv_keyspace *cluster_keyspace(node_cluster *c);
 /* Appends the INFO "replication" section. */
 void cluster_info_replication(node_cluster *c, buf *out);
+/* INFO persistence: the WAL's flush and fsync counters. */
+void cluster_info_persistence(node_cluster *c, buf *out);
 
 #endif

@@ -47,10 +47,13 @@ struct node_group {
     uint64_t id;
     raft *r;
     kv_keyspace ks;
-    /* The outstanding ready batch, waiting for the WAL (or a snapshot). */
+    /* The ready batch being consumed (taken, not yet released: only while a
+     * received snapshot is being saved does this last beyond one call). */
     bool outstanding;
     raft_ready rd;
-    wal_sync_req sync;
+    /* Released batches whose WAL writes are not yet durable (pipelined
+     * persistence, raft.h): up to pipeline_depth of them. */
+    uint32_t inflight;
     pending_list proposals; /* in index order */
     pending_list reads;     /* in arrival order */
     uint64_t round;         /* the ReadIndex round new reads join */
@@ -97,6 +100,7 @@ void group_host_config_defaults(group_host_config *cfg)
     cfg->snapshot_entries = 100000;
     cfg->snapshot_keep = 10000;
     cfg->request_timeout_ms = 5000;
+    cfg->pipeline_depth = 8;
 }
 
 /* ---- Pending requests ---------------------------------------------------- */
@@ -498,19 +502,23 @@ static void send_msg(node_group *g, const raft_msg *m)
     g->host->send(g->host->send_arg, &copy);
 }
 
-static void finish_batch(node_group *g)
-{
-    for (size_t i = 0; i < g->rd.msg_after_persist_count; i++)
-        send_msg(g, &g->rd.msgs_after_persist[i]);
-    raft_advance(g->r, &g->rd);
-    g->outstanding = false;
-}
+/* A released batch waiting for the WAL: its persist id and the messages
+ * that may only leave once its writes (and all earlier ones) are durable. */
+typedef struct persist_req {
+    wal_sync_req sync;
+    node_group *g;
+    uint64_t id;
+    size_t after_count;
+    raft_msg after[]; /* copies: such messages carry no entries or data */
+} persist_req;
 
 static void on_synced(wal_sync_req *req, int status)
 {
-    node_group *g = req->data;
+    persist_req *p = req->data;
+    node_group *g = p->g;
     g->host->jobs--;
     if (g->host->closing) {
+        mem_free(p);
         maybe_free_host(g->host);
         return;
     }
@@ -520,8 +528,43 @@ static void on_synced(wal_sync_req *req, int status)
                     polis_strerror(status));
         abort();
     }
-    finish_batch(g);
+    /* WAL barriers complete in order, so batches become durable in order. */
+    for (size_t i = 0; i < p->after_count; i++) send_msg(g, &p->after[i]);
+    raft_persisted(g->r, p->id);
+    g->inflight--;
+    mem_free(p);
     process(g);
+}
+
+/* The batch is consumed: release it, and wait for its writes (if any) on a
+ * WAL barrier while the next batches proceed. */
+static void release_batch(node_group *g)
+{
+    const raft_ready *rd = &g->rd;
+    persist_req *p = NULL;
+    if (rd->persist_id != 0) {
+        size_t n = rd->msg_after_persist_count;
+        p = mem_alloc(sizeof *p + n * sizeof p->after[0]);
+        p->g = g;
+        p->id = rd->persist_id;
+        p->after_count = n;
+        for (size_t i = 0; i < n; i++) {
+            PASSERT(rd->msgs_after_persist[i].entry_count == 0 &&
+                    rd->msgs_after_persist[i].data == NULL);
+            p->after[i] = rd->msgs_after_persist[i];
+        }
+    }
+    raft_release(g->r, rd);
+    g->outstanding = false;
+    if (p == NULL) return;
+    /* Counted like a job so that the group outlives it at shutdown. */
+    p->sync.data = p;
+    g->inflight++;
+    g->host->jobs++;
+    if (wal_sync(g->host->w, &p->sync, on_synced) != 0) {
+        log_warning("group %llu: WAL sync refused: stopping", (unsigned long long)g->id);
+        abort();
+    }
 }
 
 static void continue_batch(node_group *g);
@@ -543,6 +586,11 @@ static void snapshot_saved(snap_job *job, int status)
                     (unsigned long long)g->id, polis_strerror(status));
         abort();
     }
+    /* The core's log is empty after the snapshot (raft.h): so is ours. */
+    wal_group_info info;
+    if (wal_group_info_get(g->host->w, g->id, &info) == 0 && info.last_index > meta.index &&
+        info.first_index <= meta.index + 1)
+        wal_truncate(g->host->w, g->id, meta.index + 1);
     wal_compact(g->host->w, g->id, meta.index + 1, meta.term);
     buf_free(&g->recv);
     continue_batch(g);
@@ -599,7 +647,6 @@ static void handle_ready(node_group *g)
 static void continue_batch(node_group *g)
 {
     raft_ready *rd = &g->rd;
-    bool wrote = rd->has_snapshot; /* its compaction record must be durable */
     if (rd->entry_count > 0) {
         int rv = wal_append(g->host->w, g->id, rd->entries, rd->entry_count);
         if (rv != 0) {
@@ -607,33 +654,23 @@ static void continue_batch(node_group *g)
                         polis_strerror(rv));
             abort();
         }
-        wrote = true;
     }
     if (rd->has_hard_state) {
-        int rv = wal_set_hard_state(g->host->w, g->id, &rd->hard_state);
+        /* Only a new commit index when nothing in the batch waits for the
+         * disk: written with the next flush, not synced for itself. */
+        int rv = rd->persist_id != 0 ? wal_set_hard_state(g->host->w, g->id, &rd->hard_state)
+                                     : wal_set_hard_state_lazy(g->host->w, g->id, &rd->hard_state);
         if (rv != 0) {
             log_warning("group %llu: WAL hard state failed: %s", (unsigned long long)g->id,
                         polis_strerror(rv));
             abort();
         }
-        wrote = true;
     }
     for (size_t i = 0; i < rd->msg_count; i++) send_msg(g, &rd->msgs[i]);
     for (size_t i = 0; i < rd->committed_count; i++) apply_entry(g, &rd->committed[i]);
     for (size_t i = 0; i < rd->read_count; i++) release_reads(g, &rd->reads[i]);
     serve_reads(g);
-    if (wrote) {
-        /* The sync request lives in the group: counted like a job so the
-         * group outlives it at shutdown. */
-        g->sync.data = g;
-        g->host->jobs++;
-        if (wal_sync(g->host->w, &g->sync, on_synced) != 0) {
-            log_warning("group %llu: WAL sync refused: stopping", (unsigned long long)g->id);
-            abort();
-        }
-    } else {
-        finish_batch(g);
-    }
+    release_batch(g);
 }
 
 /* Starts the ReadIndex round of the reads that arrived since the last one,
@@ -656,10 +693,21 @@ static void submit_reads(node_group *g, uint64_t now_ms)
     }
 }
 
+/* Whether the next batch may be taken now: none is being consumed, fewer
+ * than pipeline_depth wait for the disk, and the WAL has room for its
+ * entries (an append refused for lack of room would be fatal). */
+static bool can_take(const node_group *g)
+{
+    if (g->outstanding || g->inflight >= g->host->cfg.pipeline_depth) return false;
+    uint64_t entries, bytes;
+    raft_unpersisted(g->r, &entries, &bytes);
+    return entries == 0 || wal_has_room(g->host->w, entries, bytes);
+}
+
 static void process(node_group *g)
 {
     if (g->host->closing) return;
-    while (!g->outstanding && raft_has_ready(g->r)) handle_ready(g);
+    while (can_take(g) && raft_has_ready(g->r)) handle_ready(g);
     if (g->applied >= g->last_snapshot + g->host->cfg.snapshot_entries) take_snapshot(g);
 }
 
@@ -757,6 +805,34 @@ static raft_config group_raft_config(const group_host *h, uint64_t id)
     return cfg;
 }
 
+/* A snapshot file is made durable on its own thread, not in the WAL's
+ * order, so a crash can leave it next to log records written before it that
+ * it replaced: entries of a branch a new leader overwrote (the overwrite
+ * was still queued), or a log an installed snapshot discards (its
+ * compaction record was still queued). The WAL's entry at the snapshot's
+ * index then has another term (log matching: the suffix after it is of the
+ * same stale branch); such a suffix was never committed, and raft_new
+ * would rightly refuse it as a continuation of the snapshot. Drop it, and
+ * start the log after the snapshot. */
+static int drop_stale_suffix(group_host *h, uint64_t id, const raft_snapshot_meta *snap)
+{
+    raft_term term = 0;
+    int rv = wal_term(h->w, id, snap->index, &term);
+    if (rv == 0 && term == snap->term) return 0;
+    log_warning("group %llu: log entries after snapshot %llu belong to a replaced branch "
+                "(term %llu there, snapshot term %llu): dropped",
+                (unsigned long long)id, (unsigned long long)snap->index,
+                (unsigned long long)term, (unsigned long long)snap->term);
+    /* The stale entry at the snapshot's index goes too (if still there), so
+     * that the compaction records the snapshot's term before what follows. */
+    wal_group_info info;
+    if ((rv = wal_group_info_get(h->w, id, &info)) != 0) return rv;
+    raft_index from = snap->index < info.first_index ? info.first_index : snap->index;
+    rv = wal_truncate(h->w, id, from);
+    if (rv == 0) rv = wal_compact(h->w, id, snap->index + 1, snap->term);
+    return rv;
+}
+
 /* Restarts a group from the WAL: its newest snapshot (state machine) and
  * the entries after it (the raft log). */
 static int group_recover(group_host *h, uint64_t id)
@@ -780,6 +856,11 @@ static int group_recover(group_host *h, uint64_t id)
         if (rv != 0) return rv;
         g->applied = snap.index;
         g->last_snapshot = snap.index;
+    }
+    if (info.has_snapshot && info.last_index > snap.index) {
+        rv = drop_stale_suffix(h, id, &snap);
+        if (rv != 0) return rv;
+        if ((rv = wal_group_info_get(h->w, id, &info)) != 0) return rv;
     }
     raft_index lo = info.first_index, hi = info.last_index + 1;
     if (info.has_snapshot && lo <= snap.index) lo = snap.index + 1;

@@ -49,6 +49,8 @@ typedef struct group_host_config {
     uint64_t snapshot_entries;  /* applied entries between snapshots (100000) */
     raft_index snapshot_keep;   /* entries kept after one, for slow followers */
     uint32_t request_timeout_ms;/* a proposal or read not done by then fails */
+    uint32_t pipeline_depth;    /* a group's batches waiting for the WAL at once (8);
+                                   1: each batch waits for the previous fsync */
     uint64_t seed;
 } group_host_config;
 

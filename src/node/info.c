@@ -181,6 +181,15 @@ static void section_replication(node_server *s, buf *out)
     buf_append_str(out, "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n");
 }
 
+static void section_persistence(node_server *s, buf *out)
+{
+    if (s->cluster) {
+        cluster_info_persistence(s->cluster, out);
+        return;
+    }
+    buf_append_str(out, "# Persistence\r\nwal_enabled:0\r\n");
+}
+
 static void section_cpu(node_server *s, buf *out)
 {
     (void)s;
@@ -235,6 +244,7 @@ static const struct {
     {"server", section_server, true},
     {"clients", section_clients, true},
     {"memory", section_memory, true},
+    {"persistence", section_persistence, true},
     {"stats", section_stats, true},
     {"replication", section_replication, true},
     {"cpu", section_cpu, true},

@@ -24,7 +24,10 @@
 
 static wal_flush *pending_get(wal *w)
 {
-    if (w->pending != NULL) return w->pending;
+    if (w->pending != NULL) {
+        if (!w->lazy_emit) w->pending->urgent = true;
+        return w->pending;
+    }
     wal_flush *f = w->spare;
     w->spare = NULL;
     if (f == NULL) f = mem_calloc(1, sizeof *f);
@@ -37,6 +40,7 @@ static wal_flush *pending_get(wal *w)
     f->sys_errno = 0;
     f->what[0] = '\0';
     f->fsyncs = f->segments_created = f->segments_deleted = 0;
+    f->urgent = !w->lazy_emit;
     w->pending = f;
     wal_update_ref(w); /* keeps the loop running until this is flushed */
     return f;
@@ -169,6 +173,12 @@ static bool over_limit(const wal *w, uint64_t bytes)
     return w->queued_bytes > 0 && w->queued_bytes + bytes > w->opts.queued_bytes_max;
 }
 
+bool wal_has_room(const wal *w, uint64_t entries, uint64_t bytes)
+{
+    return !over_limit(w, (entries + 4) * WAL_RECORD_HEADER_BYTES + WAL_HARD_STATE_PAYLOAD_BYTES +
+                              bytes);
+}
+
 static void emit_simple(wal *w, wal_group *g, uint8_t type, raft_term term,
                         raft_index index, uint32_t *seg)
 {
@@ -269,6 +279,14 @@ int wal_set_hard_state(wal *w, uint64_t group, const raft_hard_state *hs)
     if ((rv = wal_group_get(w, group, &g)) != 0) return rv;
     emit_hard_state(w, g, hs);
     return 0;
+}
+
+int wal_set_hard_state_lazy(wal *w, uint64_t group, const raft_hard_state *hs)
+{
+    w->lazy_emit = true;
+    int rv = wal_set_hard_state(w, group, hs);
+    w->lazy_emit = false;
+    return rv;
 }
 
 int wal_truncate(wal *w, uint64_t group, raft_index from_index)

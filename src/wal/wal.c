@@ -1,7 +1,9 @@
 /* wal/wal.c - opening, group commit and closing.
  *
  * Group commit: records queued during a loop iteration accumulate in the
- * pending flush. A uv_prepare handle, which libuv runs once per iteration
+ * pending flush. Lazy records (wal_set_hard_state_lazy) join it without
+ * asking for one: a pending flush of only lazy records is not started
+ * until something else needs durability, or the WAL closes. A uv_prepare handle, which libuv runs once per iteration
  * just before it blocks for I/O, hands the pending flush to the I/O thread
  * if none is in flight; otherwise it keeps accumulating while the previous
  * one syncs, so under load each fdatasync carries everything that arrived
@@ -81,6 +83,7 @@ int wal_sync(wal *w, wal_sync_req *req, wal_sync_cb *cb)
     if (w->closing) return POLIS_ECLOSED;
     req->cb_ = cb;
     req->next_ = NULL;
+    if (w->pending) w->pending->urgent = true;
     req->flush_seq_ = w->pending    ? w->pending->seq
                       : w->inflight ? w->inflight->seq
                                     : w->flush_done_seq;
@@ -96,7 +99,8 @@ int wal_sync(wal *w, wal_sync_req *req, wal_sync_cb *cb)
 void wal_update_ref(wal *w)
 {
     if (w->handles_open < 2 || w->finalizing) return;
-    bool busy = w->pending != NULL || w->inflight != NULL || w->sync_head != NULL ||
+    bool busy = (w->pending != NULL && w->pending->urgent) || w->inflight != NULL ||
+                w->sync_head != NULL ||
                 w->snap_jobs > 0 || w->closing;
     if (busy)
         uv_ref((uv_handle_t *)&w->async);
@@ -200,6 +204,8 @@ static void flush_done(wal_job *job);
 static void flush_start(wal *w)
 {
     if (w->inflight != NULL || w->pending == NULL || w->failed) return;
+    /* Lazy records alone wait for the next flush someone needs (or close). */
+    if (!w->pending->urgent && !w->closing) return;
     if (w->rolled) {
         w->rolled = false;
         wal_rewrite_meta(w);

@@ -209,6 +209,11 @@ int wal_group_info_get(const wal *w, uint64_t group, wal_group_info *out);
 int wal_append(wal *w, uint64_t group, const raft_entry *entries, size_t count);
 /* Records the hard state; within one flush only the newest is written. */
 int wal_set_hard_state(wal *w, uint64_t group, const raft_hard_state *hs);
+/* The same, but the record does not by itself cause a flush: it is written
+ * (in order) with the next flush that a record, a barrier or closing asks
+ * for, and may be lost in a crash before that. For a hard state that only
+ * advances the commit index, which Raft need not sync. */
+int wal_set_hard_state_lazy(wal *w, uint64_t group, const raft_hard_state *hs);
 /* Removes entries >= from_index (from_index >= first index). */
 int wal_truncate(wal *w, uint64_t group, raft_index from_index);
 /* Discards entries < first_index. prev_term is the term of entry
@@ -233,6 +238,10 @@ struct wal_sync_req {
     wal_sync_cb *cb_;
 };
 int wal_sync(wal *w, wal_sync_req *req, wal_sync_cb *cb);
+/* Whether appending `entries` entries with `bytes` of data (plus a
+ * truncation and a hard state) would be accepted now rather than fail with
+ * POLIS_EBUSY. */
+bool wal_has_room(const wal *w, uint64_t entries, uint64_t bytes);
 
 /* ---- Reading -------------------------------------------------------------------------
  */

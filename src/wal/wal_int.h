@@ -134,6 +134,7 @@ typedef struct wal_flush {
     wal_durable *report;
     size_t report_count, report_cap;
     uint64_t records, batches;
+    bool urgent; /* something waits for it; else only lazy records: not started */
     /* Results, set by the I/O thread. */
     int status;
     int sys_errno;
@@ -151,6 +152,7 @@ typedef struct wal_io {
 } wal_io;
 
 struct wal {
+    bool lazy_emit; /* records being queued do not by themselves ask for a flush */
     uv_loop_t *loop;
     wal_options opts;
     const wal_file_ops *ops;
