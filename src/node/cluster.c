@@ -639,11 +639,14 @@ void cluster_info_persistence(node_cluster *c, buf *out)
                    "wal_enabled:1\r\n"
                    "wal_flushes:%llu\r\n"
                    "wal_fsyncs:%llu\r\n"
+                   "wal_fsync_us:%llu\r\n"
+                   "wal_flush_us:%llu\r\n"
                    "wal_records:%llu\r\n"
                    "wal_bytes_written:%llu\r\n"
                    "wal_queued_bytes:%llu\r\n"
                    "wal_segments:%llu\r\n",
                    (unsigned long long)st.flushes, (unsigned long long)st.fsyncs,
+                   (unsigned long long)st.fsync_us, (unsigned long long)st.flush_us,
                    (unsigned long long)st.records, (unsigned long long)st.bytes_written,
                    (unsigned long long)st.queued_bytes, (unsigned long long)st.segment_count);
 }

@@ -40,6 +40,7 @@ static wal_flush *pending_get(wal *w)
     f->sys_errno = 0;
     f->what[0] = '\0';
     f->fsyncs = f->segments_created = f->segments_deleted = 0;
+    f->start_ns = f->fsync_ns = 0;
     f->urgent = !w->lazy_emit;
     w->pending = f;
     wal_update_ref(w); /* keeps the loop running until this is flushed */

@@ -3,7 +3,9 @@
  * Thin wrappers that turn -1/errno into -errno and retry EINTR. pwrite may
  * return a short count; the caller loops. fallocate uses posix_fallocate,
  * which glibc emulates by writing zeros where the file system has no
- * fallocate, so preallocation works everywhere. */
+ * fallocate, so preallocation works everywhere. writeback is Linux's
+ * sync_file_range(SYNC_FILE_RANGE_WRITE). */
+#define _GNU_SOURCE /* sync_file_range */
 #include "wal/wal.h"
 
 #include <dirent.h>
@@ -82,6 +84,13 @@ static int posix_fallocate_(void *ctx, int fd, uint64_t off, uint64_t len)
     return rv == 0 ? 0 : -rv;
 }
 
+static int posix_writeback(void *ctx, int fd, uint64_t off, uint64_t len)
+{
+    (void)ctx;
+    return sync_file_range(fd, (off_t)off, (off_t)len, SYNC_FILE_RANGE_WRITE) < 0 ? -errno
+                                                                                    : 0;
+}
+
 static int posix_size(void *ctx, int fd, uint64_t *size)
 {
     (void)ctx;
@@ -138,6 +147,7 @@ static const wal_file_ops posix_ops = {
     .fsync = posix_fsync,
     .ftruncate = posix_ftruncate,
     .fallocate = posix_fallocate_,
+    .writeback = posix_writeback,
     .size = posix_size,
     .rename = posix_rename,
     .unlink = posix_unlink,

@@ -168,6 +168,15 @@ static int flush_error(wal_flush *f, int rv, const char *op, const char *path)
     return POLIS_EIO;
 }
 
+/* fdatasync, timed for wal_stats. */
+static int flush_fdatasync(const wal *w, wal_flush *f, int fd)
+{
+    uint64_t t0 = uv_hrtime();
+    int rv = w->ops->fdatasync(w->ops->ctx, fd);
+    f->fsync_ns += uv_hrtime() - t0;
+    return rv;
+}
+
 /* Seals the current segment (fdatasync if written) and creates `seq`. */
 static int segment_roll(wal *w, wal_flush *f, uint64_t seq)
 {
@@ -177,7 +186,7 @@ static int segment_roll(wal *w, wal_flush *f, uint64_t seq)
     if (io->fd >= 0) {
         wal_seg_path(w, io->seg, path);
         if (io->dirty) {
-            int rv = ops->fdatasync(ops->ctx, io->fd);
+            int rv = flush_fdatasync(w, f, io->fd);
             f->fsyncs++;
             if (rv != 0) return flush_error(f, rv, "fdatasync", path);
             io->dirty = false;
@@ -190,17 +199,52 @@ static int segment_roll(wal *w, wal_flush *f, uint64_t seq)
     if (fd < 0) return flush_error(f, fd, "create", path);
     io->fd = fd;
     io->seg = seq;
+    io->end = io->zeroed = WAL_SEGMENT_HEADER_BYTES;
     int rv = ops->fallocate(ops->ctx, fd, 0, w->opts.segment_bytes);
     if (rv != 0) return flush_error(f, rv, "preallocate", path);
     uint8_t header[WAL_SEGMENT_HEADER_BYTES];
     wal_segment_header_encode(header, seq);
     rv = wal_pwrite_full(ops, fd, header, sizeof header, 0);
     if (rv != 0) return flush_error(f, rv, "write header of", path);
-    rv = ops->fdatasync(ops->ctx, fd);
+    rv = flush_fdatasync(w, f, fd);
     if (rv != 0) return flush_error(f, rv, "fdatasync", path);
     rv = wal_fsync_dir(ops, w->dir);
     if (rv != 0) return flush_error(f, rv, "fsync directory", w->dir);
     f->segments_created++;
+    return 0;
+}
+
+/* Keeps zeros written at least one chunk ahead of the log's end in the
+ * current segment (wal_options.zero_ahead_bytes), starting their writeback
+ * at once so that a later fdatasync rarely waits for them. Runs on the I/O
+ * thread after the flush's own writes, so it never races with them: it only
+ * writes beyond every byte of the log, which later flushes overwrite. */
+static int zero_ahead(wal *w, wal_flush *f)
+{
+    static const uint8_t zeros[64u << 10];
+    const wal_file_ops *ops = w->ops;
+    wal_io *io = &w->io;
+    uint64_t chunk = w->opts.zero_ahead_bytes;
+    if (chunk == 0 || io->fd < 0 || io->zeroed >= io->end + chunk) return 0;
+    /* From the first sector past the end (the rest of the end's sector is
+     * zeros already). */
+    uint64_t from = (io->end + WAL_SECTOR_BYTES - 1) / WAL_SECTOR_BYTES * WAL_SECTOR_BYTES;
+    if (w->opts.bugs & WAL_BUG_ZERO_OVER_LOG) from = io->end - 1; /* test knob */
+    if (from < io->zeroed) from = io->zeroed;
+    uint64_t to = from + chunk;
+    if (to > w->opts.segment_bytes) to = w->opts.segment_bytes;
+    for (uint64_t off = from; off < to;) {
+        size_t n = to - off < sizeof zeros ? (size_t)(to - off) : sizeof zeros;
+        int rv = wal_pwrite_full(ops, io->fd, zeros, n, off);
+        if (rv != 0) {
+            char path[WAL_PATH_MAX];
+            wal_seg_path(w, io->seg, path);
+            return flush_error(f, rv, "write zeros ahead in", path);
+        }
+        off += n;
+    }
+    if (to > from && ops->writeback) ops->writeback(ops->ctx, io->fd, from, to - from);
+    io->zeroed = to > io->zeroed ? to : io->zeroed;
     return 0;
 }
 
@@ -242,9 +286,10 @@ void wal_flush_run(wal_job *job)
             return;
         }
         io->dirty = true;
+        io->end = e->file_off + e->len;
     }
     if (io->dirty && !(w->opts.bugs & WAL_BUG_SKIP_FSYNC)) {
-        int rv = ops->fdatasync(ops->ctx, io->fd);
+        int rv = flush_fdatasync(w, f, io->fd);
         f->fsyncs++;
         if (rv != 0) {
             wal_seg_path(w, io->seg, path);
@@ -253,5 +298,6 @@ void wal_flush_run(wal_job *job)
         }
         io->dirty = false;
     }
+    if (zero_ahead(w, f) != 0) return;
     flush_delete(w, f);
 }

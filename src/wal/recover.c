@@ -541,6 +541,7 @@ static int recover_segment(wal *w, uint64_t seq, bool last, wal_open_error *err)
     }
     w->io.fd = fd;
     w->io.seg = seq;
+    w->io.end = w->io.zeroed = s.end;
     fd = -1;
     w->cur_seg = seq;
     w->cur_off = s.end;

@@ -38,6 +38,7 @@ void wal_options_defaults(wal_options *o)
         .groups_max = 100000,
         .snapshots_keep = 2,
         .snapshot_queued_bytes_max = 16ull << 20,
+        .zero_ahead_bytes = 256u << 10,
     };
 }
 
@@ -216,6 +217,7 @@ static void flush_start(wal *w)
     build_report(w, f);
     w->pending = NULL;
     w->inflight = f;
+    f->start_ns = uv_hrtime();
     f->job.w = w;
     f->job.run = wal_flush_run;
     f->job.done = flush_done;
@@ -230,6 +232,8 @@ static void flush_done(wal_job *job)
     w->inflight = NULL;
     w->queued_bytes -= f->data.len;
     w->stats.fsyncs += f->fsyncs;
+    w->stats.fsync_us += f->fsync_ns / 1000;
+    w->stats.flush_us += (uv_hrtime() - f->start_ns) / 1000;
     w->stats.segments_created += f->segments_created;
     w->stats.segments_deleted += f->segments_deleted;
     if (f->status != 0) {

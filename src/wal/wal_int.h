@@ -134,6 +134,7 @@ typedef struct wal_flush {
     wal_durable *report;
     size_t report_count, report_cap;
     uint64_t records, batches;
+    uint64_t start_ns, fsync_ns; /* for wal_stats */
     bool urgent; /* something waits for it; else only lazy records: not started */
     /* Results, set by the I/O thread. */
     int status;
@@ -149,6 +150,8 @@ typedef struct wal_io {
     int fd;       /* the segment being written, or -1 */
     uint64_t seg; /* its sequence number */
     bool dirty;   /* written since the last fdatasync */
+    uint64_t end;    /* where the log's bytes in it end */
+    uint64_t zeroed; /* zeros were written up to here (zero_ahead_bytes) */
 } wal_io;
 
 struct wal {

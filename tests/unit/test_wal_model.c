@@ -383,6 +383,8 @@ static bool run_sequence(uint64_t seed, int ops, uint32_t bugs)
     t->opts.entry_bytes_max = 1024;
     t->opts.cache_bytes_per_group = rng_below(&t->r, 2) ? 0 : 2048;
     t->opts.bugs = bugs;
+    static const uint32_t zero_ahead[] = {0, 512, 1536, 256u << 10};
+    t->opts.zero_ahead_bytes = zero_ahead[rng_below(&t->r, 4)];
     t->opts.file_ops = wal_simfs_ops(t->fs);
     /* Most sequences run their I/O inline so that a failure replays from
      * its seed; every fourth uses the real threads. */
@@ -451,11 +453,22 @@ static void test_checker_catches_skipped_fsync(void **state)
     assert_true(caught > 0);
 }
 
+/* Zeros written ahead of the log must never land on it. */
+static void test_checker_catches_zeros_over_the_log(void **state)
+{
+    (void)state;
+    int caught = 0;
+    for (int s = 0; s < 200 && caught == 0; s++)
+        if (!run_sequence(7000 + (uint64_t)s, 120, WAL_BUG_ZERO_OVER_LOG)) caught++;
+    assert_true(caught > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_sequences),
         cmocka_unit_test(test_checker_catches_skipped_fsync),
+        cmocka_unit_test(test_checker_catches_zeros_over_the_log),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
