@@ -74,6 +74,7 @@ struct node_cluster {
     request *forwarded; /* sent to the leader, reply pending */
     uint64_t next_request_id;
     uv_timer_t timer;
+    uv_check_t wake; /* retries waiting writes as soon as a leader is known */
     wire_scratch scratch;
     wire_limits limits;
     /* Stopping. */
@@ -409,6 +410,11 @@ static void retry_waiting(node_cluster *c, uint64_t now)
             c->waiting = r;
         }
     }
+}
+
+/* Forwarded writes whose leader lost its leadership or never answered. */
+static void expire_forwarded(node_cluster *c, uint64_t now)
+{
     raft_id leader = group_leader(c->group);
     for (request **link = &c->forwarded; *link;) {
         request *q = *link;
@@ -432,12 +438,22 @@ static void on_timer(uv_timer_t *t)
     node_cluster *c = t->data;
     uint64_t now = uv_now(c->loop);
     retry_waiting(c, now);
+    expire_forwarded(c, now);
     if (c->stop_done && (raft_role_of(group_raft(c->group)) != RAFT_LEADER ||
                          now >= c->stop_deadline)) {
         void (*done)(void *) = c->stop_done;
         c->stop_done = NULL;
         done(c->stop_arg);
     }
+}
+
+/* Runs every loop iteration before the group host's pass (started after
+ * it), so that writes waiting for a leader go out in the iteration that
+ * learned of one, not at the next timer tick. */
+static void on_wake(uv_check_t *h)
+{
+    node_cluster *c = h->data;
+    if (c->waiting && group_leader(c->group) != 0) retry_waiting(c, uv_now(c->loop));
 }
 
 /* ---- Lifecycle ------------------------------------------------------------------------ */
@@ -519,6 +535,10 @@ int cluster_start(node_server *s, node_cluster **out)
     uv_timer_init(c->loop, &c->timer);
     c->timer.data = c;
     uv_timer_start(&c->timer, on_timer, 50, 50);
+    uv_check_init(c->loop, &c->wake);
+    c->wake.data = c;
+    uv_check_start(&c->wake, on_wake);
+    uv_unref((uv_handle_t *)&c->wake);
     log_notice("cluster mode: node %llu of %zu, cluster id %016llx, peers on %s",
                (unsigned long long)c->node_id, c->peer_count,
                (unsigned long long)c->cluster_id, self);
@@ -547,7 +567,7 @@ static void part_closed(node_cluster *c)
     if (cb) cb(arg);
 }
 
-static void timer_closed(uv_handle_t *h)
+static void handle_closed(uv_handle_t *h)
 {
     part_closed(h->data);
 }
@@ -581,9 +601,10 @@ void cluster_close(node_cluster *c, void (*cb)(void *arg), void *arg)
                     "applied");
         request_free(r);
     }
-    c->closing_parts = 3;
+    c->closing_parts = 4;
     group_host_close(c->host);
-    uv_close((uv_handle_t *)&c->timer, timer_closed);
+    uv_close((uv_handle_t *)&c->timer, handle_closed);
+    uv_close((uv_handle_t *)&c->wake, handle_closed);
     peer_net_close(c->net, net_closed);
     wal_close(c->w, wal_closed, c);
 }
