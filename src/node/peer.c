@@ -97,6 +97,11 @@ struct peer_net {
     uv_loop_t *loop;
     peer_config cfg;
     char listen_text[ADDR_TEXT_BYTES];
+    /* Outbound connections start from the listen address's IP (port 0), so
+     * that a peer sees the address it knows us by and firewall rules
+     * between node addresses apply; unset for a wildcard address. */
+    struct sockaddr_storage source;
+    bool bind_source;
     peer_callbacks cb;
     uv_tcp_t listener;
     uv_prepare_t prepare;
@@ -477,7 +482,11 @@ static void dial(peer *p)
     snprintf(c->addr, sizeof c->addr, "%s", p->addr_text);
     p->out = c;
     c->connect_req.data = c;
-    int rv = uv_tcp_connect(&c->connect_req, &c->tcp, (const struct sockaddr *)&p->addr,
+    int rv = 0;
+    if (net->bind_source && net->source.ss_family == p->addr.ss_family)
+        rv = uv_tcp_bind(&c->tcp, (const struct sockaddr *)&net->source, 0);
+    if (rv == 0)
+        rv = uv_tcp_connect(&c->connect_req, &c->tcp, (const struct sockaddr *)&p->addr,
                             on_connect);
     if (rv != 0) conn_close(c, LOG_WARNING, "connect: %s", uv_strerror(rv));
 }
@@ -933,6 +942,16 @@ int peer_net_init(uv_loop_t *loop, const peer_config *cfg, const peer_callbacks 
     net->cfg.listen_addr = net->listen_text;
     net->cb = *cb;
     rng_seed(&net->rng, cfg->seed);
+    net->source = addr;
+    if (addr.ss_family == AF_INET) {
+        struct sockaddr_in *in = (struct sockaddr_in *)&net->source;
+        in->sin_port = 0;
+        net->bind_source = in->sin_addr.s_addr != htonl(INADDR_ANY);
+    } else {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&net->source;
+        in6->sin6_port = 0;
+        net->bind_source = memcmp(&in6->sin6_addr, &in6addr_any, sizeof in6addr_any) != 0;
+    }
 
     uv_tcp_init(loop, &net->listener);
     net->listener.data = net;

@@ -19,6 +19,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -785,6 +786,48 @@ static void test_accept_unknown_peers(void **state)
     assert_int_equal(stats_of(1, 2).frames_in, 1);
 }
 
+/* A node dials from the IP it listens on, so that the peer sees the
+ * address it knows the node by, and firewall rules between node addresses
+ * (the chaos tests' partitions) apply to its outbound links. */
+static void test_dials_from_its_own_address(void **state)
+{
+    (void)state;
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(lfd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.0.0.32", &a.sin_addr);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(lfd, 4), 0);
+    assert_int_equal(fcntl(lfd, F_SETFL, O_NONBLOCK), 0);
+    socklen_t alen = sizeof a;
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+
+    node_config(1, CLUSTER);
+    node *n = &nodes[1];
+    n->cfg.listen_addr = "127.0.0.31:0";
+    peer_callbacks cb = {.priv = n, .on_frame = on_frame, .on_link = on_link};
+    assert_int_equal(peer_net_init(&loop, &n->cfg, &cb, &n->net), 0);
+    n->running = true;
+    closed_count++;
+    char addr[32];
+    snprintf(addr, sizeof addr, "127.0.0.32:%d", ntohs(a.sin_port));
+    assert_int_equal(peer_net_add(n->net, 2, addr), 0);
+
+    int fd = -1;
+    struct sockaddr_in from;
+    socklen_t flen = sizeof from;
+    for (int i = 0; i < 1000 && fd < 0; i++) {
+        step();
+        fd = accept(lfd, (struct sockaddr *)&from, &flen);
+    }
+    assert_true(fd >= 0);
+    char ip[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &from.sin_addr, ip, sizeof ip);
+    assert_string_equal(ip, "127.0.0.31");
+    close(fd);
+    close(lfd);
+}
+
 int main(void)
 {
     log_set_level(LOG_WARNING);
@@ -805,6 +848,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_callbacks_may_remove_and_close, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_accept_unknown_peers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dials_from_its_own_address, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
