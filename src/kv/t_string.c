@@ -95,23 +95,31 @@ enum {
     SET_PX = 1 << 6,
     SET_EXAT = 1 << 7,
     SET_PXAT = 1 << 8,
+    SET_IFEQ = 1 << 9,
 };
 #define SET_ANY_EXPIRE (SET_EX | SET_PX | SET_EXAT | SET_PXAT)
 
-/* Redis parseExtendedStringArgumentsOrReply: for SET (is_set) or GETEX. */
+/* Redis parseExtendedStringArgumentsOrReply: for SET (is_set) or GETEX.
+ * IFEQ comparison-value (SET only) is Redis 8.4's compare-and-set; it
+ * excludes NX and XX. *ifeq_arg is its value's index (0: not given). */
 static bool parse_set_options(cmd_ctx *c, size_t from, bool is_set, int *flags,
-                              size_t *expire_arg)
+                              size_t *expire_arg, size_t *ifeq_arg)
 {
     *flags = 0;
     *expire_arg = 0;
+    *ifeq_arg = 0;
     for (size_t j = from; j < c->argc; j++) {
         bool has_next = j + 1 < c->argc;
         int f = *flags;
         int expire_flag = 0;
-        if (cmd_arg_is(c, j, "nx") && !(f & SET_XX) && is_set) {
+        if (cmd_arg_is(c, j, "nx") && !(f & (SET_XX | SET_IFEQ)) && is_set) {
             *flags |= SET_NX;
-        } else if (cmd_arg_is(c, j, "xx") && !(f & SET_NX) && is_set) {
+        } else if (cmd_arg_is(c, j, "xx") && !(f & (SET_NX | SET_IFEQ)) && is_set) {
             *flags |= SET_XX;
+        } else if (cmd_arg_is(c, j, "ifeq") && has_next && !(f & (SET_NX | SET_XX | SET_IFEQ)) &&
+                   is_set) {
+            *flags |= SET_IFEQ;
+            *ifeq_arg = ++j;
         } else if (cmd_arg_is(c, j, "get") && is_set) {
             *flags |= SET_GET;
         } else if (cmd_arg_is(c, j, "keepttl") && !(f & SET_PERSIST) &&
@@ -171,13 +179,30 @@ static bool expire_ms_or_reply(cmd_ctx *c, size_t arg, int flags, int64_t *out)
     return true;
 }
 
+/* IFEQ: whether the key holds exactly the comparison value (a missing key
+ * does not); false with a WRONGTYPE reply for another type. */
+static bool ifeq_holds_or_reply(cmd_ctx *c, size_t key_arg, size_t ifeq_arg, bool *holds)
+{
+    kv_obj *cur;
+    *holds = false;
+    if (!lookup_string_read(c, key_arg, &cur)) return false;
+    if (cur == NULL) return true;
+    char tmp[24];
+    size_t len;
+    const char *s = string_of(cur, tmp, &len);
+    *holds = len == c->argv[ifeq_arg].len && memcmp(s, c->argv[ifeq_arg].ptr, len) == 0;
+    return true;
+}
+
 /* Redis setGenericCommand. ok_reply/abort_reply: NULL means +OK / null. */
 static void set_generic(cmd_ctx *c, int flags, size_t key_arg, size_t val_arg,
-                        size_t expire_arg, bool int_replies)
+                        size_t expire_arg, size_t ifeq_arg, bool int_replies)
 {
     int64_t expire_at = 0;
     if (expire_arg && !expire_ms_or_reply(c, expire_arg, flags, &expire_at)) return;
     const cmd_arg *key = &c->argv[key_arg];
+    bool ifeq_holds = true;
+    if ((flags & SET_IFEQ) && !ifeq_holds_or_reply(c, key_arg, ifeq_arg, &ifeq_holds)) return;
     if (flags & SET_GET) {
         kv_obj *old;
         if (!lookup_string_read(c, key_arg, &old)) return;
@@ -185,7 +210,7 @@ static void set_generic(cmd_ctx *c, int flags, size_t key_arg, size_t val_arg,
         else resp_null(c->w);
     }
     kv_obj *found = kv_lookup_write(c->ks, key->ptr, key->len, c->now_ms);
-    if (((flags & SET_NX) && found) || ((flags & SET_XX) && !found)) {
+    if (((flags & SET_NX) && found) || ((flags & SET_XX) && !found) || !ifeq_holds) {
         if (!(flags & SET_GET)) {
             if (int_replies) resp_int(c->w, 0);
             else resp_null(c->w);
@@ -207,23 +232,24 @@ void kvcmd_set(cmd_ctx *c)
 {
     int flags;
     size_t expire_arg;
-    if (!parse_set_options(c, 3, true, &flags, &expire_arg)) return;
-    set_generic(c, flags, 1, 2, expire_arg, false);
+    size_t ifeq_arg;
+    if (!parse_set_options(c, 3, true, &flags, &expire_arg, &ifeq_arg)) return;
+    set_generic(c, flags, 1, 2, expire_arg, ifeq_arg, false);
 }
 
 void kvcmd_setnx(cmd_ctx *c)
 {
-    set_generic(c, SET_NX, 1, 2, 0, true);
+    set_generic(c, SET_NX, 1, 2, 0, 0, true);
 }
 
 void kvcmd_setex(cmd_ctx *c)
 {
-    set_generic(c, SET_EX, 1, 3, 2, false);
+    set_generic(c, SET_EX, 1, 3, 2, 0, false);
 }
 
 void kvcmd_psetex(cmd_ctx *c)
 {
-    set_generic(c, SET_PX, 1, 3, 2, false);
+    set_generic(c, SET_PX, 1, 3, 2, 0, false);
 }
 
 void kvcmd_get(cmd_ctx *c)
@@ -259,7 +285,8 @@ void kvcmd_getex(cmd_ctx *c)
 {
     int flags;
     size_t expire_arg;
-    if (!parse_set_options(c, 2, false, &flags, &expire_arg)) return;
+    size_t ifeq_arg;
+    if (!parse_set_options(c, 2, false, &flags, &expire_arg, &ifeq_arg)) return;
     kv_obj *o;
     /* Redis looks the key up before it validates the expiry: a missing key
      * answers null even when the expiry is invalid. */

@@ -81,6 +81,26 @@ def test_set_get_option(c):
     assert c.call("EXISTS", "new") == b":0\r\n"
 
 
+def test_set_ifeq(r, c):
+    """Redis 8.4's compare-and-set: SET key value IFEQ comparison-value."""
+    assert c.call("SET", "k", "1", "IFEQ", "1") == b"$-1\r\n"  # a missing key never equals
+    assert c.call("EXISTS", "k") == b":0\r\n"
+    assert c.call("SET", "k", "1") == b"+OK\r\n"
+    assert c.call("SET", "k", "2", "IFEQ", "0") == b"$-1\r\n"
+    assert c.call("SET", "k", "2", "IFEQ", "1") == b"+OK\r\n"
+    assert c.call("GET", "k") == b"$1\r\n2\r\n"
+    # Compared as bytes, whatever the encoding (an integer-encoded "2").
+    assert c.call("SET", "k", "3", "ifeq", "2", "GET") == b"$1\r\n2\r\n"
+    assert c.call("SET", "k", "4", "IFEQ", "2", "GET") == b"$1\r\n3\r\n"
+    assert c.call("GET", "k") == b"$1\r\n3\r\n"
+    assert c.call("SET", "k", "", "IFEQ", "3", "EX", "100") == b"+OK\r\n"
+    assert 98 <= r.ttl(b"k") <= 100
+    assert c.call("SET", "k", "x", "IFEQ", "") == b"+OK\r\n"
+    for bad in (("IFEQ",), ("NX", "IFEQ", "x"), ("IFEQ", "x", "XX"), ("IFEQ", "a", "IFEQ", "b")):
+        assert c.call("SET", "k", "z", *bad) == ERR_SYNTAX
+    assert c.call("GETEX", "k", "IFEQ", "x") == ERR_SYNTAX
+
+
 def test_set_expire_options(r, c):
     assert c.call("SET", "k", "v", "EX", "100") == b"+OK\r\n"
     assert 98 <= r.ttl(b"k") <= 100
