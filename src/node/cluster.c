@@ -265,6 +265,7 @@ bool cluster_route(node_cluster *c, node_client *cl, cmd_def *d, const cmd_arg *
     if (d->flags & CMD_SERVER) return false;
     bool write = (d->flags & CMD_WRITE) != 0;
     if (!write && (cl->flags & CLIENT_READONLY)) return false; /* stale reads allowed */
+    if (!write && c->server->cfg.debug_unsafe_local_reads) return false; /* test knob */
     node_reply_slot *slot = node_client_defer(cl);
     if (!write) {
         read_ctx *ctx = mem_calloc(1, sizeof *ctx);

@@ -74,6 +74,8 @@ static const config_row rows[] = {
      "raft clock tick; leader election after 10-20 ticks (50)"},
     {"maxmemory", CK_BYTES, OFF(maxmemory), 0, INT64_MAX, true,
      "memory limit, reported in INFO (0 = none)"},
+    {"debug-unsafe-local-reads", CK_BOOL, OFF(debug_unsafe_local_reads), 0, 1, true,
+     "TEST ONLY, breaks linearizability: serve reads without ReadIndex (no)"},
 };
 #define ROW_COUNT (sizeof rows / sizeof rows[0])
 

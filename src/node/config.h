@@ -50,6 +50,10 @@ typedef struct node_config {
     int64_t cluster_leader_wait_ms; /* requests wait this long for a leader */
     int64_t raft_snapshot_entries;  /* applied entries between snapshots */
     int64_t raft_tick_ms;           /* raft clock tick; elections after 10-20 */
+    /* A deliberate safety bug for the chaos tests (bool): every node serves
+     * reads from its own replica without a ReadIndex round, so reads may
+     * be stale. The chaos harness must report it. Never set it otherwise. */
+    int64_t debug_unsafe_local_reads;
 } node_config;
 
 void config_defaults(node_config *cfg);

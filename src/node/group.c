@@ -24,6 +24,12 @@
 #define SNAPSHOT_CHUNK_BYTES_MAX (1u << 20)
 #define EXPIRE_SAMPLE_KEYS 20
 
+/* Replies to a write that did not complete. Clients (and the chaos tests'
+ * histories) tell "certainly not applied" from "may have been". */
+#define ERR_NOT_APPLIED "TRYAGAIN the write was overtaken by a new leader and not applied"
+#define ERR_MAYBE_APPLIED \
+    "TRYAGAIN leadership changed; the write may or may not have been applied"
+
 typedef struct pending {
     struct pending *next;
     raft_index index;  /* proposal: the entry's index; read: the read index */
@@ -148,13 +154,13 @@ static void apply_entry(node_group *g, const raft_entry *e)
     /* Proposals whose index passed without being applied here were lost
      * (cannot happen while indexes are contiguous; kept as a guard). */
     while (g->proposals.head && g->proposals.head->index < e->index)
-        fail(list_pop(&g->proposals), "TRYAGAIN the write was overtaken by a new leader");
+        fail(list_pop(&g->proposals), ERR_MAYBE_APPLIED);
     pending *mine = g->proposals.head && g->proposals.head->index == e->index
                         ? list_pop(&g->proposals)
                         : NULL;
     if (e->type != RAFT_ENTRY_NORMAL || e->len == 0) {
         /* A configuration change or a leader's no-op took the index. */
-        if (mine) fail(mine, "TRYAGAIN the write was overtaken by a new leader");
+        if (mine) fail(mine, ERR_NOT_APPLIED);
         return;
     }
     cmd_entry ce;
@@ -175,7 +181,7 @@ static void apply_entry(node_group *g, const raft_entry *e)
         mine->done(mine->arg, 0, g->scratch.data, g->scratch.len);
         mem_free(mine);
     } else {
-        fail(mine, "TRYAGAIN the write was overtaken by a new leader");
+        fail(mine, ERR_NOT_APPLIED);
     }
 }
 
@@ -608,8 +614,10 @@ static bool install_snapshot(node_group *g, const raft_snapshot_meta *meta)
     }
     g->applied = meta->index;
     g->last_snapshot = meta->index;
+    /* The snapshot may or may not hold them: another leader committed its
+     * own entries at some of these indexes, or ours. */
     while (g->proposals.head && g->proposals.head->index <= meta->index)
-        fail(list_pop(&g->proposals), "TRYAGAIN the write was overtaken by a new leader");
+        fail(list_pop(&g->proposals), ERR_MAYBE_APPLIED);
     snap_job *job = mem_calloc(1, sizeof *job);
     job->g = g;
     job->meta = *meta;
