@@ -2,7 +2,7 @@
 # Both install missing Debian packages first (make deps), then build.
 
 DEBIAN_PACKAGES := gcc make cmake pkg-config libuv1-dev libcmocka-dev libisal-dev \
-                   python3 python3-pytest python3-redis redis-server redis-tools
+                   python3 python3-pytest python3-redis redis-server redis-tools nftables
 
 BUILD_RELEASE := build/release
 BUILD_ASAN    := build/asan
@@ -14,7 +14,7 @@ SUDO          := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export ASAN_OPTIONS  := detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1
 export UBSAN_OPTIONS := print_stacktrace=1:halt_on_error=1
 
-.PHONY: all build deps test unit integration demo bench fuzz clean format
+.PHONY: all build deps test unit integration chaos-test chaos demo bench fuzz clean format
 
 all: build
 
@@ -46,10 +46,29 @@ unit: $(BUILD_ASAN)/polis
 integration: $(BUILD_ASAN)/polis
 	POLIS_BIN=$(CURDIR)/$(BUILD_ASAN)/polis $(PYTEST) -q tests/integration
 
+# A short chaos campaign (2 runs x CHAOS_SECONDS) that must pass, and the
+# proofs that each of its checkers catches a violation (tests/chaos).
+CHAOS_SECONDS ?= 20
+chaos-test: $(BUILD_ASAN)/polis
+	POLIS_BIN=$(CURDIR)/$(BUILD_ASAN)/polis LINCHECK_BIN=$(CURDIR)/$(BUILD_ASAN)/polis-lincheck \
+	  CHAOS_SECONDS=$(CHAOS_SECONDS) $(PYTEST) -q -s tests/chaos
+
 # Every suite, under ASan + UBSan + LSan.
 test: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory chaos-test
+
+# A chaos campaign against real processes (ASan build): CHAOS_RUNS runs of
+# CHAOS_SECONDS each, 3 and 5 nodes in turn, every nemesis. Results and the
+# verdict of each run under build/chaos/ (docs/chaos.md).
+CHAOS_RUNS ?= 20
+CHAOS_CAMPAIGN_SECONDS ?= 60
+CHAOS_ARGS ?=
+chaos: deps $(BUILD_ASAN)/polis
+	@/usr/bin/python3 tests/chaos/chaos_run.py --runs $(CHAOS_RUNS) \
+	  --seconds $(CHAOS_CAMPAIGN_SECONDS) --polis $(BUILD_ASAN)/polis \
+	  --lincheck $(BUILD_ASAN)/polis-lincheck $(CHAOS_ARGS)
 
 demo: deps build
 	@$(BUILD_RELEASE)/polis demo
