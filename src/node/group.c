@@ -249,10 +249,31 @@ static void snap_sealed(wal_snapshot_writer *sw, int status, void *arg)
     job->finished(job, status);
 }
 
+/* Aborts the job's snapshot file, once; the writer handle is the WAL's
+ * again afterwards (it frees it), so the job forgets it. group_host_close
+ * does this for every job while the WAL is still open: callbacks that
+ * arrive later (a pipe closing) must not touch a writer the WAL's close
+ * has freed. */
+static void snap_abort(snap_job *job)
+{
+    if (job->sw == NULL) return;
+    wal_snapshot_abort(job->sw);
+    job->sw = NULL;
+}
+
 static void snap_seal(snap_job *job)
 {
     job->meta.size_bytes = job->size;
-    if (wal_snapshot_finish(job->sw, snap_sealed, job) != 0) job->finished(job, POLIS_EIO);
+    if (job->sw == NULL) {
+        job->finished(job, POLIS_ECLOSED);
+        return;
+    }
+    wal_snapshot_writer *sw = job->sw;
+    job->sw = NULL; /* the WAL frees it once sealed */
+    if (wal_snapshot_finish(sw, snap_sealed, job) != 0) {
+        wal_snapshot_abort(sw);
+        job->finished(job, POLIS_EIO);
+    }
 }
 
 /* -- memory-fed -- */
@@ -260,9 +281,9 @@ static void snap_feed(wal_snapshot_writer *sw, int status, void *arg)
 {
     (void)sw;
     snap_job *job = arg;
-    if (status == 0 && job->g->host->closing) status = POLIS_ECLOSED;
+    if (status == 0 && (job->g->host->closing || job->sw == NULL)) status = POLIS_ECLOSED;
     if (status != 0) {
-        wal_snapshot_abort(job->sw);
+        snap_abort(job);
         job->finished(job, status);
         return;
     }
@@ -275,7 +296,7 @@ static void snap_feed(wal_snapshot_writer *sw, int status, void *arg)
             rv = POLIS_EIO;
         }
         if (rv != 0) {
-            wal_snapshot_abort(job->sw);
+            snap_abort(job);
             job->finished(job, rv);
             return;
         }
@@ -314,7 +335,7 @@ static void pipe_finish(snap_job *job)
     bool child_ok = waitpid(job->child, &status, 0) == job->child && WIFEXITED(status) &&
                     WEXITSTATUS(status) == 0;
     if (job->error != 0 || !child_ok) {
-        wal_snapshot_abort(job->sw);
+        snap_abort(job);
         job->finished(job, job->error ? job->error : POLIS_EIO);
         return;
     }
@@ -341,7 +362,10 @@ static void pipe_resume(wal_snapshot_writer *sw, int status, void *arg)
         pipe_finish(job);
         return;
     }
-    if (job->error == 0 && job->g->host->closing) status = POLIS_ECLOSED;
+    /* Stopping (an error, or the host closing, which also took the writer
+     * back): no more writes; the pipe is already closing. */
+    if (status == 0 && (job->error != 0 || job->sw == NULL || job->g->host->closing))
+        status = job->error ? job->error : POLIS_ECLOSED;
     if (status == 0 && job->held.len > 0) {
         status = wal_snapshot_write(job->sw, job->held.data, job->held.len);
         if (status == POLIS_EBUSY && wal_snapshot_wait(job->sw, pipe_resume, job) == 0) {
@@ -363,7 +387,9 @@ static void pipe_resume(wal_snapshot_writer *sw, int status, void *arg)
 static void pipe_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
 {
     snap_job *job = stream->data;
-    if (nread > 0) {
+    if (nread > 0 && job->sw == NULL) {
+        pipe_stop(job, POLIS_ECLOSED); /* (the pipe is closing already) */
+    } else if (nread > 0) {
         int rv = wal_snapshot_write(job->sw, b->base, (size_t)nread);
         if (rv == 0) {
             job->size += (uint64_t)nread;
@@ -456,7 +482,7 @@ static void take_snapshot(node_group *g)
     close(fds[1]);
     if (pid < 0) {
         close(fds[0]);
-        wal_snapshot_abort(job->sw);
+        snap_abort(job);
         mem_free(job);
         return;
     }
@@ -998,7 +1024,9 @@ void group_host_close(group_host *h)
     h->closing = true;
     for (size_t i = 0; i < h->count; i++) {
         snap_job *job = h->groups[i]->job;
-        if (job && job->pipe_open) pipe_stop(job, POLIS_ECLOSED);
+        if (job == NULL) continue;
+        if (job->pipe_open) pipe_stop(job, POLIS_ECLOSED);
+        snap_abort(job);
     }
     uv_close((uv_handle_t *)&h->tick, handle_closed);
     uv_close((uv_handle_t *)&h->pass, handle_closed);
