@@ -22,48 +22,15 @@ import socket
 import subprocess
 import time
 
+from cluster_util import SANITIZER_MARKERS, parse_info, wait_until
+from cluster_util import ClusterError as ChaosError
+from conftest import SANITIZER_ENV
 from resp_raw import ConnectionClosed, RawClient, RespError
 
 CLIENT_PORT = 7379
 PEER_PORT = 17379
 START_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 20.0
-SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
-                     "WARNING: AddressSanitizer", "SUMMARY: UndefinedBehavior")
-SANITIZER_ENV = {
-    "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=1:strict_string_checks=1"
-                    ":detect_stack_use_after_return=1",
-    "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
-}
-
-
-class ChaosError(Exception):
-    pass
-
-
-def wait_until(predicate, timeout_s, what, interval_s=0.05):
-    deadline = time.monotonic() + timeout_s
-    last = None
-    while True:
-        try:
-            v = predicate()
-            if v:
-                return v
-        except (OSError, ConnectionClosed, ValueError, ChaosError) as e:
-            last = e
-        if time.monotonic() >= deadline:
-            raise ChaosError("timed out after %.1f s waiting for %s (last error: %r)"
-                             % (timeout_s, what, last))
-        time.sleep(interval_s)
-
-
-def parse_info(text):
-    out = {}
-    for line in text.decode("utf-8", "replace").split("\r\n"):
-        if line and not line.startswith("#") and ":" in line:
-            k, v = line.split(":", 1)
-            out[k] = v
-    return out
 
 
 def port_free(addr, port):
@@ -114,8 +81,13 @@ class Node(object):
         with open(self.log_path, "ab") as log:
             log.write(("$ %s\n" % " ".join(argv)).encode())
             log.flush()
+            # Its own session: a SIGSTOPped node must not be in the harness's
+            # process group, where the kernel sends SIGHUP to stopped members
+            # when the group is orphaned (seen: a paused node killed by SIGHUP
+            # when the shell that started the campaign exited).
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
-                                         stderr=subprocess.STDOUT, cwd=self.dir, env=env)
+                                         stderr=subprocess.STDOUT, cwd=self.dir, env=env,
+                                         start_new_session=True)
         self.killed = self.paused = False
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
@@ -255,14 +227,16 @@ class Cluster(object):
         lead = self.leader()
         if lead is None:
             return None
-        commit = int(lead.info()["commit_index"])
-        for n in self.nodes:
-            if int(n.info()["applied_index"]) < commit:
+        try:
+            commit = int(lead.info()["commit_index"])
+            if any(int(n.info()["applied_index"]) < commit for n in self.nodes):
                 return None
+        except ChaosError:
+            return None
         return lead
 
     def wait_healthy(self, timeout_s):
-        return wait_until(self.converged, timeout_s, "a converged cluster")
+        return wait_until(self.converged, timeout_s, what="a converged cluster")
 
     def digests(self):
         """DIGEST of each node's replica (local reads)."""

@@ -119,8 +119,13 @@ class Node(object):
         with open(self.log_path, "ab") as log:
             log.write(("$ %s\n" % " ".join(argv)).encode())
             log.flush()
+            # Its own session: a SIGSTOPped node must not be in the harness's
+            # process group, where the kernel sends SIGHUP to stopped members
+            # when the group is orphaned (seen: a paused node killed by SIGHUP
+            # when the shell that started the campaign exited).
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
-                                         stderr=subprocess.STDOUT, cwd=self.dir, env=env)
+                                         stderr=subprocess.STDOUT, cwd=self.dir, env=env,
+                                         start_new_session=True)
         self.killed = False
         self.stopped = False
         self.reported = False
