@@ -48,9 +48,24 @@ typedef struct cmd_arg {
     size_t len;
 } cmd_arg;
 
+/* Limits and encoding thresholds a command obeys. They are part of the
+ * state machine's input: every replica of a shard must apply entries with
+ * the same values (they come from the node's config, which the cluster
+ * keeps equal; OBJECT ENCODING would otherwise differ between replicas). */
 typedef struct cmd_limits {
     uint64_t string_bytes_max; /* proto-max-bulk-len, for APPEND/SETRANGE */
+    /* A compact value converts to its general encoding past these (Redis's
+     * settings of the same names and defaults). */
+    uint32_t hash_max_listpack_entries; /* 128 */
+    uint32_t hash_max_listpack_value;   /* 64 bytes */
+    uint32_t set_max_intset_entries;    /* 512 */
+    uint32_t zset_max_listpack_entries; /* 128 */
+    uint32_t zset_max_listpack_value;   /* 64 bytes */
+    int32_t list_max_listpack_size;     /* -2: 8 KiB per quicklist node; N > 0: entries */
 } cmd_limits;
+
+/* Redis's defaults, string_bytes_max 512 MiB. */
+void cmd_limits_defaults(cmd_limits *l);
 
 /* Everything a handler may use. Data handlers read argv, ks, now_ms,
  * rand_seed, revision and limits, and write only to w and ks. */

@@ -11,22 +11,9 @@
 #include "base/dict.h"
 #include "base/mem.h"
 #include "cmd/cmd.h"
+#include "cmd/rows.h"
 #include "kv/cmds.h"
 #include "node/servercmds.h"
-
-#define W CMD_WRITE
-#define R CMD_READONLY
-#define D CMD_DENYOOM
-#define F CMD_FAST
-#define S CMD_SERVER
-#define A CMD_ADMIN
-#define NA CMD_NO_AUTH
-#define LS (CMD_LOADING | CMD_STALE)
-#define ROW(name, arity, flags, fk, lk, step, proc, group, summary, since, cx)   \
-    {name, arity, flags, fk, lk, step, proc, group, summary, since, cx, NULL, NULL, "", {0}}
-#define CONTAINER(name, arity, flags, group, summary, since, subs)                \
-    {name, arity, (flags) | CMD_CONTAINER, 0, 0, 0, NULL, group, summary, since, "", subs, NULL, "", {0}}
-#define END {NULL, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "", {0}}
 
 static cmd_def object_subcommands[] = {
     ROW("encoding", 3, R, 2, 2, 1, kvcmd_object_encoding, "generic",
@@ -247,6 +234,13 @@ static cmd_def commands[] = {
     END,
 };
 
+/* The rows of the value types, each in its own file (cmd/rows_<type>.c),
+ * appended to the core rows at start-up. */
+static cmd_def *const type_rows[] = {
+    NULL,
+};
+
+static cmd_def *all_commands; /* core rows, then type rows, then END */
 static dict command_index;
 static size_t command_count;
 
@@ -263,7 +257,14 @@ static const char *index_key(const dict_node *n, size_t *len)
 }
 
 static const dict_type index_type = {index_key};
-static index_node index_nodes[sizeof commands / sizeof commands[0]];
+static index_node *index_nodes;
+
+static size_t rows_in(const cmd_def *rows)
+{
+    size_t n = 0;
+    while (rows[n].name) n++;
+    return n;
+}
 
 static void init_subcommands(cmd_def *parent, cmd_def *subs)
 {
@@ -277,8 +278,16 @@ static void init_subcommands(cmd_def *parent, cmd_def *subs)
 void cmd_table_init(void)
 {
     if (command_count > 0) return;
+    size_t total = rows_in(commands);
+    for (size_t t = 0; type_rows[t]; t++) total += rows_in(type_rows[t]);
+    all_commands = mem_calloc(total + 1, sizeof *all_commands); /* + END */
+    size_t k = 0;
+    for (size_t i = 0; commands[i].name; i++) all_commands[k++] = commands[i];
+    for (size_t t = 0; type_rows[t]; t++)
+        for (size_t i = 0; type_rows[t][i].name; i++) all_commands[k++] = type_rows[t][i];
+    index_nodes = mem_calloc(total, sizeof *index_nodes);
     dict_init(&command_index, &index_type, 0x706f6c6973ull);
-    for (cmd_def *d = commands; d->name; d++) {
+    for (cmd_def *d = all_commands; d->name; d++) {
         PASSERT(strlen(d->name) < sizeof d->fullname);
         snprintf(d->fullname, sizeof d->fullname, "%s", d->name);
         if (strcmp(d->name, "object") == 0) init_subcommands(d, object_subcommands);
@@ -289,6 +298,7 @@ void cmd_table_init(void)
             d->flags |= CMD_CONTAINER;
         }
         PASSERT(!(d->flags & CMD_CONTAINER) || d->subcommands != NULL);
+        PASSERT(cmd_find(d->name, strlen(d->name)) == NULL); /* one row a name */
         index_nodes[command_count].def = d;
         dict_add(&command_index, &index_nodes[command_count].node);
         command_count++;
@@ -297,7 +307,7 @@ void cmd_table_init(void)
 
 cmd_def *cmd_table(void)
 {
-    return commands;
+    return all_commands;
 }
 
 size_t cmd_count(void)
@@ -343,4 +353,17 @@ int cmd_get_keys(const cmd_def *d, const cmd_arg *argv, size_t argc, size_t *out
     int n = 0;
     for (int i = d->first_key; i <= last && i < (int)argc; i += d->key_step) out[n++] = (size_t)i;
     return n;
+}
+
+void cmd_limits_defaults(cmd_limits *l)
+{
+    *l = (cmd_limits){
+        .string_bytes_max = 512ull << 20,
+        .hash_max_listpack_entries = 128,
+        .hash_max_listpack_value = 64,
+        .set_max_intset_entries = 512,
+        .zset_max_listpack_entries = 128,
+        .zset_max_listpack_value = 64,
+        .list_max_listpack_size = -2,
+    };
 }

@@ -30,8 +30,20 @@
 #include "base/dict.h"
 #include "base/rng.h"
 
-enum kv_type { KV_STRING = 0, KV_LIST, KV_SET, KV_ZSET, KV_HASH, KV_STREAM };
-enum kv_encoding { KV_ENC_INT = 0, KV_ENC_EMBSTR, KV_ENC_RAW };
+enum kv_type { KV_STRING = 0, KV_LIST, KV_SET, KV_ZSET, KV_HASH, KV_STREAM, KV_TYPE_COUNT };
+/* Strings: int, embstr, raw. Containers (kv/type.h): the rest, named as
+ * Redis 7.0 names them in OBJECT ENCODING. */
+enum kv_encoding {
+    KV_ENC_INT = 0,
+    KV_ENC_EMBSTR,
+    KV_ENC_RAW,
+    KV_ENC_HASHTABLE,
+    KV_ENC_LISTPACK,
+    KV_ENC_QUICKLIST,
+    KV_ENC_INTSET,
+    KV_ENC_SKIPLIST,
+    KV_ENC_COUNT
+};
 
 /* Strings up to this many bytes live inside the object (Redis's limit). */
 #define KV_EMBSTR_BYTES_MAX 44

@@ -4,6 +4,7 @@
 #include "base/mem.h"
 #include "base/util.h"
 #include "kv/kv.h"
+#include "kv/type.h"
 
 static kv_obj *obj_alloc(const char *key, size_t key_len, size_t inline_len)
 {
@@ -68,9 +69,27 @@ kv_obj *kv_obj_new_string(const char *key, size_t key_len, const char *val,
     return kv_obj_new_plain(key, key_len, val, val_len);
 }
 
+kv_obj *kv_obj_new_value(const char *key, size_t key_len, uint8_t type, uint8_t encoding,
+                         void *value)
+{
+    PASSERT(type != KV_STRING && type < KV_TYPE_COUNT);
+    PASSERT(encoding >= KV_ENC_HASHTABLE && encoding < KV_ENC_COUNT);
+    kv_obj *o = obj_alloc(key, key_len, 0);
+    o->type = type;
+    o->encoding = encoding;
+    o->v.ptr = value;
+    return o;
+}
+
 static void obj_free_value(kv_obj *o)
 {
-    if (o->type == KV_STRING && o->encoding == KV_ENC_RAW) mem_free(o->v.raw);
+    if (o->type == KV_STRING) {
+        if (o->encoding == KV_ENC_RAW) mem_free(o->v.raw);
+        return;
+    }
+    const kv_type_ops *ops = kv_type_ops_of(o->type);
+    PASSERT(ops != NULL);
+    if (o->v.ptr != NULL) ops->free_value(o);
 }
 
 void kv_obj_free(kv_obj *o)
@@ -83,7 +102,11 @@ void kv_obj_free(kv_obj *o)
 size_t kv_obj_bytes(const kv_obj *o)
 {
     size_t bytes = mem_usable(o);
-    if (o->type == KV_STRING && o->encoding == KV_ENC_RAW) bytes += mem_usable(o->v.raw);
+    if (o->type == KV_STRING) {
+        if (o->encoding == KV_ENC_RAW) bytes += mem_usable(o->v.raw);
+    } else if (o->v.ptr != NULL) {
+        bytes += kv_type_ops_of(o->type)->value_bytes(o);
+    }
     return bytes;
 }
 
@@ -112,11 +135,11 @@ const char *kv_type_name(int type)
 
 const char *kv_encoding_name(const kv_obj *o)
 {
-    switch (o->encoding) {
-    case KV_ENC_INT: return "int";
-    case KV_ENC_EMBSTR: return "embstr";
-    default: return "raw";
-    }
+    static const char *const names[KV_ENC_COUNT] = {
+        "int", "embstr", "raw", "hashtable", "listpack", "quicklist", "intset", "skiplist",
+    };
+    PASSERT(o->encoding < KV_ENC_COUNT);
+    return names[o->encoding];
 }
 
 kv_obj *kv_rename(kv_keyspace *ks, kv_obj *o, const char *key, size_t len)

@@ -6,14 +6,16 @@
  *   magic     8 bytes   "PLSKV001"
  *   count     u64       number of key records that follow
  *   records   count x:
- *     type      u8      enum kv_type (only KV_STRING so far)
- *     encoding  u8      enum kv_encoding (int, embstr, raw), kept so that
- *                       OBJECT ENCODING agrees on every replica
+ *     type      u8      enum kv_type
+ *     encoding  u8      enum kv_encoding, kept so that OBJECT ENCODING
+ *                       agrees on every replica
  *     flags     u8      bit 0: has expiry
  *     key_len   varint, then key bytes
  *     revision  u64
  *     expire_at i64     only if flags bit 0 (unix ms)
- *     value     int encoding: i64; embstr/raw: varint length, then bytes
+ *     value     strings: int encoding: i64; embstr/raw: varint length, then
+ *               bytes. Other types: written by the type (kv/type.h), the
+ *               layout documented in its file (kv/t_<type>.c).
  *   end       8 bytes   "PLSKVEND"
  *
  * Every length is bounded before anything is allocated; a malformed dump is
@@ -26,19 +28,21 @@
 #include "base/siphash.h"
 #include "base/varint.h"
 #include "kv/kv.h"
+#include "kv/type.h"
 
 #define DUMP_MAGIC "PLSKV001"
 #define DUMP_END "PLSKVEND"
 #define DUMP_BUF_BYTES (64u * 1024)
 #define FLAG_EXPIRE 1u
 
-typedef struct writer {
+typedef struct kv_dump_writer writer;
+struct kv_dump_writer {
     kv_write_fn *write;
     void *priv;
     uint8_t buf[DUMP_BUF_BYTES];
     size_t len;
     int error;
-} writer;
+};
 
 static void w_flush(writer *w)
 {
@@ -74,6 +78,34 @@ static void w_varint(writer *w, uint64_t v)
     w_bytes(w, b, varint_encode(b, v));
 }
 
+void kvd_put_u8(kv_dump_writer *w, uint8_t v)
+{
+    w_bytes(w, &v, 1);
+}
+
+void kvd_put_u64(kv_dump_writer *w, uint64_t v)
+{
+    w_u64(w, v);
+}
+
+void kvd_put_varint(kv_dump_writer *w, uint64_t v)
+{
+    w_varint(w, v);
+}
+
+void kvd_put_double(kv_dump_writer *w, double v)
+{
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    w_u64(w, bits);
+}
+
+void kvd_put_str(kv_dump_writer *w, const void *p, size_t len)
+{
+    w_varint(w, len);
+    w_bytes(w, p, len);
+}
+
 int kv_dump(const kv_keyspace *ks, kv_write_fn *write, void *priv)
 {
     writer *w = mem_alloc(sizeof *w);
@@ -96,7 +128,9 @@ int kv_dump(const kv_keyspace *ks, kv_write_fn *write, void *priv)
         w_bytes(w, o->data, o->key_len);
         w_u64(w, o->revision);
         if (expire_at != KV_NO_EXPIRE) w_u64(w, (uint64_t)expire_at);
-        if (o->encoding == KV_ENC_INT) {
+        if (o->type != KV_STRING) {
+            kv_type_ops_of(o->type)->dump(o, w);
+        } else if (o->encoding == KV_ENC_INT) {
             w_u64(w, (uint64_t)o->v.i);
         } else {
             char tmp[24];
@@ -116,11 +150,14 @@ int kv_dump(const kv_keyspace *ks, kv_write_fn *write, void *priv)
 
 /* ---- Load ------------------------------------------------------------- */
 
-typedef struct reader {
+typedef struct kv_dump_reader reader;
+struct kv_dump_reader {
     kv_read_fn *read;
     void *priv;
     int error;
-} reader;
+    char *scratch; /* kvd_get_str's buffer */
+    size_t scratch_cap;
+};
 
 static bool r_bytes(reader *r, void *p, size_t n)
 {
@@ -151,13 +188,66 @@ static bool r_varint(reader *r, uint64_t *v)
     return false;
 }
 
+bool kvd_get_u8(kv_dump_reader *r, uint8_t *v)
+{
+    return r_bytes(r, v, 1);
+}
+
+bool kvd_get_u64(kv_dump_reader *r, uint64_t *v)
+{
+    return r_u64(r, v);
+}
+
+bool kvd_get_varint(kv_dump_reader *r, uint64_t *v)
+{
+    return r_varint(r, v);
+}
+
+bool kvd_get_double(kv_dump_reader *r, double *v)
+{
+    uint64_t bits;
+    if (!r_u64(r, &bits)) return false;
+    memcpy(v, &bits, sizeof *v);
+    if (*v != *v) { /* NaN: never stored */
+        r->error = POLIS_ECORRUPT;
+        return false;
+    }
+    return true;
+}
+
+bool kvd_get_str(kv_dump_reader *r, const char **p, size_t *len, size_t max_len)
+{
+    uint64_t n;
+    if (!r_varint(r, &n)) return false;
+    if (n > max_len || n > KV_STRING_BYTES_MAX) {
+        r->error = POLIS_ECORRUPT;
+        return false;
+    }
+    if (n > r->scratch_cap) {
+        r->scratch_cap = n;
+        r->scratch = mem_realloc(r->scratch, n);
+    }
+    if (!r_bytes(r, r->scratch, n)) return false;
+    *p = r->scratch;
+    *len = n;
+    return true;
+}
+
+void kvd_corrupt(kv_dump_reader *r)
+{
+    r->error = POLIS_ECORRUPT;
+}
+
 static kv_obj *load_record(kv_keyspace *ks, reader *r, char **scratch, size_t *scratch_cap)
 {
     uint8_t head[3];
     uint64_t key_len, revision, expire = 0, value_len = 0;
     if (!r_bytes(r, head, 3) || !r_varint(r, &key_len)) return NULL;
-    if (head[0] != KV_STRING || head[1] > KV_ENC_RAW || (head[2] & ~FLAG_EXPIRE) ||
-        key_len > KV_STRING_BYTES_MAX) {
+    bool string = head[0] == KV_STRING;
+    if ((string ? head[1] > KV_ENC_RAW
+                : kv_type_ops_of(head[0]) == NULL || head[1] < KV_ENC_HASHTABLE ||
+                      head[1] >= KV_ENC_COUNT) ||
+        (head[2] & ~FLAG_EXPIRE) || key_len > KV_STRING_BYTES_MAX) {
         r->error = POLIS_ECORRUPT;
         return NULL;
     }
@@ -173,7 +263,14 @@ static kv_obj *load_record(kv_keyspace *ks, reader *r, char **scratch, size_t *s
         return NULL;
     }
     kv_obj *o;
-    if (head[1] == KV_ENC_INT) {
+    if (!string) {
+        o = kv_obj_new_value(key, key_len, head[0], head[1], NULL);
+        if (!kv_type_ops_of(head[0])->load(o, r) || r->error) {
+            r->error = POLIS_ECORRUPT;
+            kv_obj_free(o);
+            return NULL;
+        }
+    } else if (head[1] == KV_ENC_INT) {
         uint64_t v;
         if (!r_u64(r, &v)) return NULL;
         o = kv_obj_new_int(key, key_len, (int64_t)v);
@@ -205,7 +302,7 @@ static kv_obj *load_record(kv_keyspace *ks, reader *r, char **scratch, size_t *s
 
 int kv_load(kv_keyspace *ks, kv_read_fn *read, void *priv)
 {
-    reader r = {read, priv, 0};
+    reader r = {read, priv, 0, NULL, 0};
     char magic[8];
     uint64_t count;
     kv_flush(ks);
@@ -217,6 +314,7 @@ int kv_load(kv_keyspace *ks, kv_read_fn *read, void *priv)
         if (load_record(ks, &r, &scratch, &scratch_cap) == NULL) break;
     }
     mem_free(scratch);
+    mem_free(r.scratch);
     char end[8];
     if (r.error || !r_bytes(&r, end, 8) || memcmp(end, DUMP_END, 8) != 0) {
         kv_flush(ks);
@@ -237,12 +335,18 @@ uint64_t kv_digest(const kv_keyspace *ks, int64_t now_ms)
     while ((n = dict_iter_next(&it)) != NULL) {
         const kv_obj *o = (const kv_obj *)n;
         if (kv_obj_expired(ks, o, now_ms)) continue;
-        char tmp[24];
-        size_t len;
-        const char *val = kv_string_bytes(o, tmp, &len);
+        uint64_t value_digest;
+        if (o->type == KV_STRING) {
+            char tmp[24];
+            size_t len;
+            const char *val = kv_string_bytes(o, tmp, &len);
+            value_digest = siphash13(val, len, key);
+        } else {
+            value_digest = kv_type_ops_of(o->type)->digest(o);
+        }
         int64_t expire_at = kv_obj_expire_at(ks, o);
         uint64_t h = siphash13(o->data, o->key_len, key);
-        h ^= siphash13(val, len, key) * 0x9e3779b97f4a7c15ull;
+        h ^= value_digest * 0x9e3779b97f4a7c15ull;
         h ^= (uint64_t)expire_at * 0xbf58476d1ce4e5b9ull + o->type;
         /* Addition is order-independent, so replicas with different table
          * layouts agree. */

@@ -247,9 +247,9 @@ static void read_done(void *arg, int status, const char *reply, size_t len)
             .w = &w,
             .now_ms = node_now_ms(),
             .rand_seed = rng_next(&s->rng),
-            .limits = {.string_bytes_max = (uint64_t)s->cfg.proto_max_bulk_len},
             .server = s,
         };
+        config_cmd_limits(&s->cfg, &cc.limits);
         ctx->cmd->proc(&cc);
         node_reply_fill(ctx->slot, out.data, out.len);
         buf_free(&out);
@@ -514,7 +514,7 @@ int cluster_start(node_server *s, node_cluster **out)
     group_host_config_defaults(&gcfg);
     gcfg.node_id = c->node_id;
     gcfg.seed = rng_next(&s->rng);
-    gcfg.limits.string_bytes_max = (uint64_t)cfg->proto_max_bulk_len;
+    config_cmd_limits(cfg, &gcfg.limits);
     gcfg.raft.max_entry_bytes = wopts.entry_bytes_max;
     gcfg.snapshot_entries = (uint64_t)cfg->raft_snapshot_entries;
     gcfg.snapshot_keep = gcfg.snapshot_entries / 10 + 1;

@@ -76,8 +76,33 @@ static const config_row rows[] = {
      "memory limit, reported in INFO (0 = none)"},
     {"debug-unsafe-local-reads", CK_BOOL, OFF(debug_unsafe_local_reads), 0, 1, true,
      "TEST ONLY, breaks linearizability: serve reads without ReadIndex (no)"},
+    {"hash-max-listpack-entries", CK_INT, OFF(hash_max_listpack_entries), 0, INT32_MAX, true,
+     "hashes with more fields use a hash table (128)"},
+    {"hash-max-listpack-value", CK_INT, OFF(hash_max_listpack_value), 0, INT32_MAX, true,
+     "hashes with a longer field or value use a hash table (64)"},
+    {"set-max-intset-entries", CK_INT, OFF(set_max_intset_entries), 0, INT32_MAX, true,
+     "integer sets with more members use a hash table (512)"},
+    {"zset-max-listpack-entries", CK_INT, OFF(zset_max_listpack_entries), 0, INT32_MAX, true,
+     "sorted sets with more members use a skiplist (128)"},
+    {"zset-max-listpack-value", CK_INT, OFF(zset_max_listpack_value), 0, INT32_MAX, true,
+     "sorted sets with a longer member use a skiplist (64)"},
+    {"list-max-listpack-size", CK_INT, OFF(list_max_listpack_size), -5, INT32_MAX, true,
+     "list node size: -1..-5 = 4..64 KiB, N > 0 = N entries (-2)"},
 };
 #define ROW_COUNT (sizeof rows / sizeof rows[0])
+
+void config_cmd_limits(const node_config *cfg, cmd_limits *out)
+{
+    *out = (cmd_limits){
+        .string_bytes_max = (uint64_t)cfg->proto_max_bulk_len,
+        .hash_max_listpack_entries = (uint32_t)cfg->hash_max_listpack_entries,
+        .hash_max_listpack_value = (uint32_t)cfg->hash_max_listpack_value,
+        .set_max_intset_entries = (uint32_t)cfg->set_max_intset_entries,
+        .zset_max_listpack_entries = (uint32_t)cfg->zset_max_listpack_entries,
+        .zset_max_listpack_value = (uint32_t)cfg->zset_max_listpack_value,
+        .list_max_listpack_size = (int32_t)cfg->list_max_listpack_size,
+    };
+}
 
 void config_defaults(node_config *cfg)
 {
@@ -100,6 +125,14 @@ void config_defaults(node_config *cfg)
     cfg->active_expire_enabled = 1;
     cfg->cluster_leader_wait_ms = 2000;
     cfg->raft_snapshot_entries = 100000;
+    cmd_limits l;
+    cmd_limits_defaults(&l);
+    cfg->hash_max_listpack_entries = l.hash_max_listpack_entries;
+    cfg->hash_max_listpack_value = l.hash_max_listpack_value;
+    cfg->set_max_intset_entries = l.set_max_intset_entries;
+    cfg->zset_max_listpack_entries = l.zset_max_listpack_entries;
+    cfg->zset_max_listpack_value = l.zset_max_listpack_value;
+    cfg->list_max_listpack_size = l.list_max_listpack_size;
     cfg->raft_tick_ms = 50;
 }
 

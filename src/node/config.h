@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "base/buf.h"
+#include "cmd/cmd.h"
 
 #define CONFIG_STRING_BYTES_MAX 256
 
@@ -54,7 +55,18 @@ typedef struct node_config {
      * reads from its own replica without a ReadIndex round, so reads may
      * be stale. The chaos harness must report it. Never set it otherwise. */
     int64_t debug_unsafe_local_reads;
+    /* Compact encodings (Redis's settings; cmd_limits). In a cluster every
+     * node must use the same values; they are read at start-up there. */
+    int64_t hash_max_listpack_entries;
+    int64_t hash_max_listpack_value;
+    int64_t set_max_intset_entries;
+    int64_t zset_max_listpack_entries;
+    int64_t zset_max_listpack_value;
+    int64_t list_max_listpack_size;
 } node_config;
+
+/* The limits commands run under, from the settings. */
+void config_cmd_limits(const node_config *cfg, cmd_limits *out);
 
 void config_defaults(node_config *cfg);
 /* Loads a config file. On error returns POLIS_ECONFIG and writes a message

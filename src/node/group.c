@@ -102,7 +102,7 @@ void group_host_config_defaults(group_host_config *cfg)
     cfg->raft.election_ticks = 10;
     cfg->raft.heartbeat_ticks = 2;
     cfg->raft.max_entry_bytes = 8u << 20;
-    cfg->limits.string_bytes_max = 512u << 20;
+    cmd_limits_defaults(&cfg->limits);
     cfg->snapshot_entries = 100000;
     cfg->snapshot_keep = 10000;
     cfg->request_timeout_ms = 5000;

@@ -318,10 +318,10 @@ static void execute(node_client *c, const cmd_arg *argv, size_t argc, batch_cloc
         .now_ms = batch_clock_now_ms(bc),
         .rand_seed = rng_next(&s->rng),
         .revision = ++s->revision,
-        .limits = {.string_bytes_max = (uint64_t)s->cfg.proto_max_bulk_len},
         .server = s,
         .client = c,
     };
+    config_cmd_limits(&s->cfg, &ctx.limits);
     d->proc(&ctx);
     uint64_t t1 = uv_hrtime();
     d->stats.usec += (t1 - bc->mono_last) / 1000;

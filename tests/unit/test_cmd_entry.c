@@ -36,7 +36,8 @@ static void append(uint8_t kind, int64_t now_ms, const char *first, ...)
 /* Applies the whole log to ks; the replies are concatenated into out. */
 static void replay(kv_keyspace *ks, buf *out)
 {
-    cmd_limits limits = {.string_bytes_max = 512u << 20};
+    cmd_limits limits;
+    cmd_limits_defaults(&limits);
     resp_writer w = {out, 2};
     for (size_t i = 0; i < log_count; i++) {
         cmd_entry e;

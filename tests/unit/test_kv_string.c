@@ -10,71 +10,7 @@
 
 #include <cmocka.h>
 
-#include "base/mem.h"
-#include "cmd/cmd.h"
-#include "kv/kv.h"
-
-typedef struct world {
-    kv_keyspace ks;
-    int64_t now_ms;
-    uint64_t revision;
-    buf out;
-} world;
-
-static world W;
-
-static int setup(void **state)
-{
-    (void)state;
-    cmd_table_init();
-    kv_init(&W.ks, 99);
-    W.now_ms = 1700000000000;
-    W.revision = 0;
-    buf_init(&W.out);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    kv_destroy(&W.ks);
-    buf_free(&W.out);
-    return 0;
-}
-
-/* Runs one command (NULL-terminated words) and returns its RESP2 reply as
- * a NUL-terminated string valid until the next call. */
-static const char *run(const char *first, ...)
-{
-    cmd_arg argv[32];
-    size_t argc = 0;
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a; a = va_arg(ap, const char *)) {
-        argv[argc].ptr = a;
-        argv[argc].len = strlen(a);
-        argc++;
-    }
-    va_end(ap);
-    buf_clear(&W.out);
-    resp_writer w = {&W.out, 2};
-    bool unknown_sub;
-    cmd_def *d = cmd_lookup(argv, argc, &unknown_sub);
-    if (d == NULL) {
-        cmd_reply_unknown(&w, argv, argc, unknown_sub);
-    } else if (!cmd_arity_ok(d, argc)) {
-        cmd_reply_arity(&w, d);
-    } else {
-        cmd_ctx c = {.argv = argv, .argc = argc, .cmd = d, .ks = &W.ks, .w = &w,
-                     .now_ms = W.now_ms, .rand_seed = 7, .revision = ++W.revision,
-                     .limits = {.string_bytes_max = 512ull * 1024 * 1024}};
-        d->proc(&c);
-    }
-    buf_append_char(&W.out, '\0');
-    return W.out.data;
-}
-
-#define EXPECT(reply, ...) assert_string_equal(run(__VA_ARGS__, NULL), reply)
+#include "kv_world.h"
 
 static void test_set_get_and_options(void **state)
 {
