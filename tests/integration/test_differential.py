@@ -48,6 +48,15 @@ import pytest
 
 from resp_raw import RawClient, decode, encode_command
 
+# The value types' parts of the stream, one module each (diff_<type>.py):
+#   COMMANDS  [(weight, fn(stream) -> command)]
+#   COMPARE   {COMMAND NAME: fn(a_raw, b_raw) -> (ok, why)} for replies whose
+#             order or choice Redis leaves unspecified (documented there)
+#   STATE     fn(key, type_name) -> [command] whose replies must match in the
+#             periodic full state check, for keys of that type
+#   ARITY_NAMES  command names for the junk-argument generator
+TYPE_MODULES = []
+
 SEED = int(os.environ.get("POLIS_DIFF_SEED", "1337"))
 COUNT = int(os.environ.get("POLIS_DIFF_COUNT", "5000"))
 TTL_TOLERANCE_S = 2
@@ -357,7 +366,7 @@ class Stream(object):
         """Any command with a random number of junk arguments: mostly arity
         and syntax errors. JUNK has no small positive number, so no short TTL
         can be set this way."""
-        name = self.rng.choice(self.ARITY_NAMES)
+        name = self.rng.choice(self.ARITY_NAMES + TYPE_ARITY_NAMES)
         args = [self.rng.choice(JUNK + KEYS) for _ in range(self.rng.randint(0, 5))]
         if name == b"SCAN" and args:
             # Only cursor 0 or an invalid cursor (see the file comment).
@@ -371,7 +380,14 @@ class Stream(object):
         (3, c_rename), (2, c_keys), (2, c_scan), (1, c_randomkey), (6, c_expire), (4, c_ttl),
         (2, c_persist), (4, c_object), (2, c_misc), (0.1, c_flush), (1, c_unknown), (4, c_arity),
     ]
+    COMMANDS = COMMANDS + [c for m in TYPE_MODULES for c in m.COMMANDS]
     WEIGHT_TOTAL = sum(w for w, _ in COMMANDS)
+
+
+TYPE_ARITY_NAMES = [n for m in TYPE_MODULES for n in m.ARITY_NAMES]
+TYPE_COMPARE = {}
+for _m in TYPE_MODULES:
+    TYPE_COMPARE.update(_m.COMPARE)
 
 
 # ---- comparison ------------------------------------------------------------------------
@@ -458,6 +474,8 @@ class Pair(object):
             if not ok:
                 why = "SCAN key sets differ: only polis %r, only reference %r" % (
                     sorted(ka - kb), sorted(kb - ka))
+        elif name in TYPE_COMPARE:
+            ok, why = TYPE_COMPARE[name](a, b)
         elif name == b"RANDOMKEY" and a.startswith(b"$") and b.startswith(b"$") \
                 and a != b"$-1\r\n" and b != b"$-1\r\n":
             ea = self.a.call(b"EXISTS", decode(a))
@@ -482,6 +500,14 @@ class Pair(object):
                 a, b = self.both(cmd)
                 if a != b:
                     self.fail(index, cmd, a, b, "state check")
+            type_name = decode(self.a.call(b"TYPE", k))
+            for m in TYPE_MODULES:
+                for cmd in m.STATE(k, type_name):
+                    a, b = self.both(cmd)
+                    compare = TYPE_COMPARE.get(cmd[0].upper())
+                    ok, why = compare(a, b) if compare else (a == b, "replies differ")
+                    if not ok:
+                        self.fail(index, cmd, a, b, "state check: " + why)
             a, b = self.both([b"PTTL", k])
             if not compare_ttl(b"PTTL", a, b):
                 self.fail(index, [b"PTTL", k], a, b, "state check")
