@@ -82,6 +82,19 @@ typedef struct cmd_ctx {
     struct node_server *server; /* NULL outside a server (tests) */
     struct node_client *client;
     bool failed;        /* set by cmd_error*: counts failed_calls */
+    /* Blocking commands (BLPOP, BLMOVE, BZPOPMIN...). A handler that finds
+     * nothing to serve sets `block` with the timeout it parsed and writes no
+     * reply; the server then parks the client until a write touches one of
+     * the command's keys (and runs the handler again, which may block again)
+     * or the timeout passes, when it runs the handler once more with
+     * `timed_out` set and the handler writes its "nothing" reply (a null
+     * array or bulk). Where blocking is not possible (inside a replicated
+     * entry, a script) the caller sets `no_block`: the handler then treats
+     * an empty result as timed out at once. */
+    bool block;
+    int64_t block_timeout_ms; /* relative to now_ms; 0 = forever */
+    bool timed_out;
+    bool no_block;
 } cmd_ctx;
 
 typedef void cmd_proc(cmd_ctx *c);

@@ -17,6 +17,7 @@ static const dict_type keyspace_dict_type = {obj_dict_key};
 void kv_init(kv_keyspace *ks, uint64_t hash_seed)
 {
     memset(ks, 0, sizeof *ks);
+    ks->hash_seed = hash_seed;
     dict_init(&ks->keys, &keyspace_dict_type, hash_seed);
 }
 

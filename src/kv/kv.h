@@ -90,6 +90,10 @@ typedef struct kv_stats {
 
 typedef struct kv_keyspace {
     dict keys;
+    /* Seed for the keyspace's hash tables and for the values' own (hashes,
+     * sets): the same on every replica of a shard, so layouts, and with
+     * them SCAN cursors and random picks, agree. */
+    uint64_t hash_seed;
     kv_volatile *volatile_keys;
     size_t volatile_count;
     size_t volatile_cap;
