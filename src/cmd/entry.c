@@ -116,6 +116,7 @@ void cmd_entry_apply(kv_keyspace *ks, const cmd_entry *e, raft_term term,
         .rand_seed = rng_mix64(term * 0x9e3779b97f4a7c15ull ^ index),
         .revision = index,
         .limits = *limits,
+        .no_block = true, /* an entry is applied at once on every replica */
     };
     d->proc(&ctx);
 }
