@@ -44,6 +44,10 @@ bool kvd_get_str(kv_dump_reader *r, const char **p, size_t *len, size_t max_len)
  * get fails. */
 void kvd_corrupt(kv_dump_reader *r);
 
+/* Called for each element by kv_type_ops.foreach: sets give score 1.0,
+ * sorted sets the member's score. */
+typedef void kv_foreach_fn(void *arg, const char *elem, size_t len, double score);
+
 typedef struct kv_type_ops {
     /* Frees the value (not the object). */
     void (*free_value)(kv_obj *o);
@@ -60,6 +64,12 @@ typedef struct kv_type_ops {
     /* A digest of the value that depends on content only, not on layout:
      * equal values (whatever their encoding history) digest equal. */
     uint64_t (*digest)(const kv_obj *o);
+    /* Number of elements (fields, members, items). */
+    size_t (*length)(const kv_obj *o);
+    /* Visits every element, in the value's own order; how one type reads
+     * another without linking to it (ZUNIONSTORE and friends take sets as
+     * inputs). Required of sets and sorted sets; may be NULL elsewhere. */
+    void (*foreach)(const kv_obj *o, kv_foreach_fn *fn, void *arg);
 } kv_type_ops;
 
 /* The ops of a type (enum kv_type), or NULL for one not built yet. */
