@@ -1148,8 +1148,15 @@ static void zsink_begin(zsink *s, int64_t length)
     s->count = 0;
     s->deferred = false;
     if (s->q->dst_arg) {
+        /* Redis zrangeResultBeginStore: a skiplist up front when the count
+         * is known to exceed the limit (a listpack would turn -0 into 0
+         * before converting), else a listpack that converts as it grows. */
         const cmd_arg *key = &c->argv[s->q->dst_arg];
-        s->dst = zset_new_obj(key, &s->env, 0);
+        if (length > (int64_t)s->env.entries_max)
+            s->dst = kv_obj_new_value(key->ptr, key->len, KV_ZSET, KV_ENC_SKIPLIST,
+                                      zsl_new(s->env.seed));
+        else
+            s->dst = zset_new_obj(key, &s->env, 0);
     } else if (length >= 0) {
         reply_members_header(c, (size_t)length, s->q->withscores);
     } else {
