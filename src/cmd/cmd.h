@@ -41,6 +41,7 @@ enum cmd_flag {
     CMD_RANDOM = 1u << 12,   /* reply may differ between identical calls */
     CMD_ALLOW_BUSY = 1u << 13,
     CMD_NO_MULTI = 1u << 14,
+    CMD_BLOCKING = 1u << 15, /* may block the client (BLPOP...) */
 };
 
 typedef struct cmd_arg {
@@ -98,6 +99,10 @@ typedef struct cmd_ctx {
 } cmd_ctx;
 
 typedef void cmd_proc(cmd_ctx *c);
+/* Key positions of commands whose keys move (LMPOP numkeys key..., ZUNION,
+ * SINTERCARD...): writes them into out (capacity argc) and returns their
+ * number, 0 if the arguments name no key (or are malformed). */
+typedef int cmd_getkeys_proc(const struct cmd_arg *argv, size_t argc, size_t *out);
 
 typedef struct cmd_stats {
     uint64_t calls;
@@ -122,6 +127,8 @@ typedef struct cmd_def {
     struct cmd_def *parent;      /* set by cmd_table_init */
     char fullname[48];           /* "client|setname", set by cmd_table_init */
     cmd_stats stats;
+    /* Movable keys (first_key is then 0, as in Redis's COMMAND INFO). */
+    cmd_getkeys_proc *getkeys;
 } cmd_def;
 
 /* Builds the lookup index; call once at start-up. */

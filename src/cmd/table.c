@@ -347,7 +347,10 @@ cmd_def *cmd_lookup(const cmd_arg *argv, size_t argc, bool *unknown_sub)
 
 int cmd_get_keys(const cmd_def *d, const cmd_arg *argv, size_t argc, size_t *out)
 {
-    (void)argv;
+    if (d->getkeys) {
+        int n = d->getkeys(argv, argc, out);
+        return n > 0 ? n : -1;
+    }
     if (d->first_key <= 0) return -1;
     int last = d->last_key >= 0 ? d->last_key : (int)argc + d->last_key;
     int n = 0;
