@@ -96,7 +96,7 @@ void kvcmd_pexpireat(cmd_ctx *c)
 
 static void ttl_generic(cmd_ctx *c, bool ms, bool absolute)
 {
-    kv_obj *o = kv_lookup_read(c->ks, c->argv[1].ptr, c->argv[1].len, c->now_ms);
+    kv_obj *o = kv_lookup_notouch(c->ks, c->argv[1].ptr, c->argv[1].len, c->now_ms);
     if (o == NULL) {
         resp_int(c->w, -2);
         return;

@@ -15,6 +15,7 @@
 #include "base/mem.h"
 #include "node/blocking.h"
 #include "node/cluster.h"
+#include "node/evict.h"
 
 /* Buffers above this size are released when they empty, so one large
  * reply or request does not pin memory for the life of a connection. */
@@ -276,6 +277,16 @@ static void sync_writer(node_client *c, resp_writer *w)
     }
 }
 
+/* Standalone, over maxmemory: evicts as the policy says; false if the
+ * command may grow memory and there is still no room (Redis's -OOM). */
+static bool make_room(node_server *s, const cmd_def *d, int64_t now_ms)
+{
+    if (!node_over_maxmemory(s)) return true;
+    node_access_mode(s, &s->ks);
+    bool ok = node_evict_now(s, &s->ks, now_ms);
+    return ok || !(d->flags & CMD_DENYOOM);
+}
+
 static void execute(node_client *c, const cmd_arg *argv, size_t argc, batch_clock *bc)
 {
     node_server *s = c->server;
@@ -304,6 +315,14 @@ static void execute(node_client *c, const cmd_arg *argv, size_t argc, batch_cloc
     }
     PASSERT(d->proc != NULL);
     c->last_cmd = d;
+    if (s->cluster == NULL && s->cfg.maxmemory > 0 &&
+        !make_room(s, d, batch_clock_now_ms(bc))) {
+        sync_writer(c, &w);
+        resp_error_cstr(&w, OOM_ERROR);
+        d->stats.rejected_calls++;
+        s->stats.error_replies++;
+        return;
+    }
     if (s->cluster != NULL &&
         cluster_route(s->cluster, c, d, argv, argc, batch_clock_now_ms(bc))) {
         /* Answered later, through a reply slot. */
@@ -325,6 +344,7 @@ static void execute(node_client *c, const cmd_arg *argv, size_t argc, batch_cloc
         .client = c,
     };
     config_cmd_limits(&s->cfg, &ctx.limits);
+    node_access_mode(s, ctx.ks);
     d->proc(&ctx);
     uint64_t t1 = uv_hrtime();
     d->stats.usec += (t1 - bc->mono_last) / 1000;
@@ -762,6 +782,7 @@ int node_server_run(const node_config *cfg)
     s->flush.data = s;
     uv_check_start(&s->flush, on_check);
     blocking_init(s);
+    kv_evict_pool_init(&s->evict_pool);
     if (s->cfg.node_id > 0 && cluster_start(s, &s->cluster) != 0) goto out;
     write_pidfile(cfg->pidfile);
 
@@ -791,6 +812,7 @@ out:
     uv_run(s->loop, UV_RUN_DEFAULT);
     uv_loop_close(s->loop);
     kv_destroy(&s->ks);
+    kv_evict_pool_free(&s->evict_pool);
     mem_free(s->loop);
     mem_free(s);
     log_set_file(NULL);

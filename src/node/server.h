@@ -23,6 +23,7 @@
 #include "base/buf.h"
 #include "base/rng.h"
 #include "cmd/cmd.h"
+#include "kv/evict.h"
 #include "kv/kv.h"
 #include "node/config.h"
 #include "resp/resp.h"
@@ -91,6 +92,7 @@ typedef struct node_stats {
     uint64_t net_output_bytes;
     uint64_t error_replies;
     uint64_t expire_cycles;
+    uint64_t evicted_keys;
     /* Instantaneous ops/sec: samples of commands_processed, one per cron. */
     uint64_t ops_samples[16];
     int64_t ops_sample_ms[16];
@@ -126,6 +128,8 @@ typedef struct node_server {
     size_t ready_off;
     bool serving_blocked;
     node_client *unblocked; /* to resume their input */
+    kv_evict_pool evict_pool; /* node/evict.c */
+    uint32_t evict_inflight;  /* eviction proposals not yet applied */
 } node_server;
 
 /* Runs a server with this configuration until SHUTDOWN or SIGTERM/SIGINT.
