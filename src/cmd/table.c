@@ -29,6 +29,15 @@ static cmd_def object_subcommands[] = {
     END,
 };
 
+static cmd_def memory_subcommands[] = {
+    ROW("help", 2, LS | S, 0, 0, 0, nodecmd_memory_help, "server",
+        "Returns helpful text about the different subcommands.", "4.0.0", "O(1)"),
+    ROW("usage", -3, R, 2, 2, 1, kvcmd_memory_usage, "server",
+        "Estimates the memory usage of a key.", "4.0.0",
+        "O(N) where N is the number of samples."),
+    END,
+};
+
 static cmd_def client_subcommands[] = {
     ROW("getname", 2, S | LS | NA, 0, 0, 0, nodecmd_client_getname, "connection",
         "Returns the name of the connection.", "2.6.9", "O(1)"),
@@ -155,6 +164,8 @@ static cmd_def commands[] = {
         "O(N) with N being the number of keys in the database"),
     ROW("object", -2, 0 | CMD_CONTAINER, 0, 0, 0, NULL, "generic",
         "A container for object introspection commands.", "2.2.3", "Depends on subcommand."),
+    ROW("memory", -2, 0 | CMD_CONTAINER, 0, 0, 0, NULL, "server",
+        "A container for memory diagnostics commands.", "4.0.0", "Depends on subcommand."),
     ROW("persist", 2, W | F, 1, 1, 1, kvcmd_persist, "generic",
         "Removes the expiration time of a key.", "2.2.0", "O(1)"),
     ROW("pexpire", -3, W | F, 1, 1, 1, kvcmd_pexpire, "generic",
@@ -291,6 +302,7 @@ void cmd_table_init(void)
         PASSERT(strlen(d->name) < sizeof d->fullname);
         snprintf(d->fullname, sizeof d->fullname, "%s", d->name);
         if (strcmp(d->name, "object") == 0) init_subcommands(d, object_subcommands);
+        if (strcmp(d->name, "memory") == 0) init_subcommands(d, memory_subcommands);
         if (strcmp(d->name, "client") == 0) init_subcommands(d, client_subcommands);
         if (strcmp(d->name, "config") == 0) init_subcommands(d, config_subcommands);
         if (strcmp(d->name, "command") == 0) {

@@ -286,6 +286,31 @@ void kvcmd_object_freq(cmd_ctx *c)
     resp_int(c->w, kv_lfu_frequency(c->ks, o, c->now_ms));
 }
 
+/* MEMORY USAGE key [SAMPLES count]: the bytes the key and its value hold
+ * (exact: SAMPLES is accepted and not needed), plus its share of the
+ * keyspace's table (one bucket pointer). */
+void kvcmd_memory_usage(cmd_ctx *c)
+{
+    for (size_t j = 3; j < c->argc; j += 2) {
+        int64_t samples;
+        if (!cmd_arg_is(c, j, "samples") || j + 1 >= c->argc) {
+            cmd_error(c, CMD_ERR_SYNTAX);
+            return;
+        }
+        if (!cmd_arg_i64_or_reply(c, j + 1, &samples, NULL)) return;
+        if (samples < 0) {
+            cmd_error(c, CMD_ERR_SYNTAX);
+            return;
+        }
+    }
+    kv_obj *o = kv_lookup_notouch(c->ks, c->argv[2].ptr, c->argv[2].len, c->now_ms);
+    if (o == NULL) {
+        resp_null(c->w);
+        return;
+    }
+    resp_int(c->w, (int64_t)(kv_obj_bytes(o) + sizeof(void *)));
+}
+
 /* DIGEST: a hex digest of the live keyspace (kv_digest). Replicas that
  * agree report the same value, whatever their table layout; with READONLY
  * it reads the local replica, which is how tests compare replicas. */
