@@ -104,10 +104,11 @@ static void section_clients(node_server *s, buf *out)
                    "maxclients:%lld\r\n"
                    "client_recent_max_input_buffer:%zu\r\n"
                    "client_recent_max_output_buffer:%zu\r\n"
-                   "blocked_clients:0\r\n"
+                   "blocked_clients:%zu\r\n"
                    "tracking_clients:0\r\n"
                    "clients_in_timeout_table:0\r\n",
-                   s->client_count, (long long)s->cfg.maxclients, max_in, max_out);
+                   s->client_count, (long long)s->cfg.maxclients, max_in, max_out,
+                   s->blocked_count);
 }
 
 /* Bytes the allocator has handed out and not taken back, for comparison
