@@ -69,7 +69,7 @@ def test_blpop_is_served_by_a_later_push(server, r):
     w = start_waiter(server, r, "BLPOP", "q1", "q2", "5")
     assert w.is_alive()
     r.rpush("q2", "a", "b")
-    assert finish(w) == [b"q2", b"a"]
+    assert tuple(finish(w)) == (b"q2", b"a")
     assert r.lrange("q2", 0, -1) == [b"b"]
 
 
@@ -84,10 +84,10 @@ def test_waiters_are_served_in_the_order_they_blocked(server, r):
     first = start_waiter(server, r, "BLPOP", "q", "5")
     second = start_waiter(server, r, "BLPOP", "q", "5")
     r.rpush("q", "x")
-    assert finish(first) == [b"q", b"x"]
+    assert tuple(finish(first)) == (b"q", b"x")
     assert second.is_alive()  # nothing for it yet
     r.rpush("q", "y")
-    assert finish(second) == [b"q", b"y"]
+    assert tuple(finish(second)) == (b"q", b"y")
 
 
 def test_a_move_wakes_a_waiter_on_its_destination(server, r):
@@ -95,7 +95,7 @@ def test_a_move_wakes_a_waiter_on_its_destination(server, r):
     mover = start_waiter(server, r, "BLMOVE", "src", "dst", "LEFT", "RIGHT", "5")
     r.rpush("src", "v")
     assert finish(mover) == b"v"
-    assert finish(on_dst) == [b"dst", b"v"]
+    assert tuple(finish(on_dst)) == (b"dst", b"v")
     assert r.exists("src", "dst") == 0
 
 
@@ -125,7 +125,7 @@ def test_a_client_gone_while_blocked_takes_nothing(server, r):
 def test_bzpopmin_is_served_by_a_later_zadd(server, r):
     w = start_waiter(server, r, "BZPOPMIN", "z", "5")
     r.zadd("z", {"b": 2, "a": 1})
-    assert finish(w) == [b"z", b"a", b"1"]
+    assert tuple(finish(w)) == (b"z", b"a", 1.0)
     assert r.zrange("z", 0, -1) == [b"b"]
 
 
