@@ -103,6 +103,8 @@ typedef void cmd_proc(cmd_ctx *c);
  * SINTERCARD...): writes them into out (capacity argc) and returns their
  * number, 0 if the arguments name no key (or are malformed). */
 typedef int cmd_getkeys_proc(const struct cmd_arg *argv, size_t argc, size_t *out);
+/* cmd/getkeys.c: the usual shapes. */
+cmd_getkeys_proc cmd_keys_numkeys_at_1, cmd_keys_numkeys_at_2, cmd_keys_destination_numkeys;
 
 typedef struct cmd_stats {
     uint64_t calls;
