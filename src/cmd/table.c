@@ -13,6 +13,7 @@
 #include "cmd/cmd.h"
 #include "cmd/rows.h"
 #include "kv/cmds.h"
+#include "kv/t_hash.h"
 #include "node/servercmds.h"
 
 static cmd_def object_subcommands[] = {
@@ -237,6 +238,7 @@ static cmd_def commands[] = {
 /* The rows of the value types, each in its own file (cmd/rows_<type>.c),
  * appended to the core rows at start-up. */
 static cmd_def *const type_rows[] = {
+    cmd_rows_hash,
     NULL,
 };
 
