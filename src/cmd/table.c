@@ -361,7 +361,7 @@ void cmd_limits_defaults(cmd_limits *l)
 {
     *l = (cmd_limits){
         .string_bytes_max = 512ull << 20,
-        .hash_max_listpack_entries = 128,
+        .hash_max_listpack_entries = 512,
         .hash_max_listpack_value = 64,
         .set_max_intset_entries = 512,
         .zset_max_listpack_entries = 128,

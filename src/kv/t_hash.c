@@ -14,7 +14,11 @@
  * the field and value bytes inline. A new value reallocates the node and
  * puts the new address in the chain. Tables are seeded from the keyspace's
  * hash_seed, so replicas that apply the same writes have the same layout
- * (HSCAN cursors and HRANDFIELD picks agree).
+ * (HSCAN cursors and HRANDFIELD picks agree). A table loaded from a dump
+ * keeps its seed but is rebuilt in dump order, so its layout may differ
+ * (as the keyspace's own table): contents, encoding and digest agree, and
+ * HSCAN cursors stay valid across it (same hash function, and the reverse
+ * binary cursor tolerates other table sizes).
  *
  * Dump layout (after the keyspace's record header, see kv/snapshot.c;
  * varint = unsigned LEB128, str = varint length then bytes, u64 little
