@@ -555,3 +555,47 @@ def test_cluster_replicas_agree_on_hashes(request):
         if not problems:
             cluster.cleanup()
     assert not problems, "\n\n".join(problems)
+
+
+# ---- the differential test's hash comparisons can fail ----------------------------
+
+
+def test_diff_hash_comparisons_can_fail():
+    import diff_hash as d
+
+    def flat(*items):
+        return array(*items)
+
+    assert d.cmp_hgetall(flat(b"a", b"1", b"b", b"2"), flat(b"b", b"2", b"a", b"1"))[0]
+    assert not d.cmp_hgetall(flat(b"a", b"1", b"b", b"2"), flat(b"a", b"2", b"b", b"1"))[0]
+    assert not d.cmp_hgetall(flat(b"a", b"1"), ERR_WRONGTYPE)[0]
+    assert d.cmp_multiset(flat(b"a", b"b"), flat(b"b", b"a"))[0]
+    assert not d.cmp_multiset(flat(b"a", b"b"), flat(b"a", b"a"))[0]
+
+    d._LAST[b"HRANDFIELD"] = [b"HRANDFIELD", b"h", b"2", b"WITHVALUES"]
+    assert d.cmp_hrandfield(flat(b"a", b"1", b"b", b"2"), flat(b"c", b"3", b"a", b"1"))[0]
+    assert not d.cmp_hrandfield(flat(b"a", b"1", b"a", b"1"), flat(b"c", b"3", b"a", b"1"))[0]
+    assert not d.cmp_hrandfield(flat(b"a", b"9", b"b", b"2"), flat(b"c", b"3", b"a", b"1"))[0]
+    assert not d.cmp_hrandfield(flat(b"a", b"1"), flat(b"c", b"3", b"a", b"1"))[0]
+    nested = b"*1\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n"
+    assert not d.cmp_hrandfield(nested, flat(b"a", b"1"))[0]
+    d._LAST[b"HRANDFIELD"] = [b"HRANDFIELD", b"h", b"5"]  # the whole hash: 2 fields
+    assert d.cmp_hrandfield(flat(b"a", b"b"), flat(b"b", b"a"))[0]
+    assert not d.cmp_hrandfield(flat(b"a", b"b"), flat(b"b", b"c"))[0]
+    d._LAST[b"HRANDFIELD"] = [b"HRANDFIELD", b"h", b"-3"]
+    assert d.cmp_hrandfield(flat(b"a", b"a", b"a"), flat(b"b", b"c", b"b"))[0]
+    d._LAST[b"HRANDFIELD"] = [b"HRANDFIELD", b"h"]
+    assert not d.cmp_hrandfield(b"$-1\r\n", bulk(b"a"))[0]
+
+    def scan(cursor, *items):
+        return b"*2\r\n" + bulk(cursor) + flat(*items)
+
+    d._LAST[b"HSCAN"] = [b"HSCAN", b"h", b"0"]
+    assert d.cmp_hscan(scan(b"0", b"a", b"1", b"b", b"2"), scan(b"0", b"b", b"2", b"a", b"1"))[0]
+    assert not d.cmp_hscan(scan(b"0", b"a", b"1"), scan(b"0", b"a", b"1", b"b", b"2"))[0]
+    assert not d.cmp_hscan(scan(b"3", b"a", b"9"), scan(b"5", b"a", b"1"))[0]
+    assert not d.cmp_hscan(scan(b"3", b"a", b"1", b"a", b"1"), scan(b"5", b"a", b"1"))[0]
+    assert not d.cmp_hscan(scan(b"0", b"a", b"1"), scan(b"4", b"c", b"1"))[0]
+    assert d.cmp_hscan(scan(b"0", b"a", b"1", b"c", b"1"), scan(b"4", b"c", b"1"))[0]
+    d._LAST[b"HSCAN"] = [b"HSCAN", b"h", b"7"]  # not from 0: partial scans differ
+    assert d.cmp_hscan(scan(b"0", b"a", b"1"), scan(b"0", b"b", b"2"))[0]
