@@ -11,8 +11,9 @@
  * HINCRBY and HINCRBYFLOAT convert. A hashtable never converts back.
  *
  * The hashtable is a base/dict of hash_node: one allocation per field with
- * the field and value bytes inline. A new value reallocates the node and
- * puts the new address in the chain. Tables are seeded from the keyspace's
+ * the field and value bytes inline. A new value is written in place when it
+ * fits the node, else the node is reallocated and its new address put in
+ * the chain. Tables are seeded from the keyspace's
  * hash_seed, so replicas that apply the same writes have the same layout
  * (HSCAN cursors and HRANDFIELD picks agree). A table loaded from a dump
  * keeps its seed but is rebuilt in dump order, so its layout may differ
@@ -54,6 +55,8 @@
 #define HASH_LP_BYTES_MAX KV_STRING_BYTES_MAX
 /* Redis's lpBytes() counts a 6-byte header and a 1-byte terminator. */
 #define HASH_LP_OVERHEAD_BYTES 7
+/* An entry's own header and backlen take at most this many bytes. */
+#define HASH_LP_ENTRY_OVERHEAD_BYTES 10
 /* Fields and values are stored with 32-bit lengths. */
 #define HASH_STR_BYTES_MAX UINT32_MAX
 /* Mixed into the keyspace's hash_seed for the hashes' own tables. */
@@ -68,8 +71,8 @@
 #define HASH_REPLY_BYTES_MAX (1ull << 30)
 
 #define ERR_NOT_INTEGER "ERR hash value is not an integer"
-#define ERR_NOT_FLOAT "ERR hash value is not a float"
-#define ERR_TOO_LARGE "ERR hash field or value is too large"
+#define ERR_NOT_FLOAT   "ERR hash value is not a float"
+#define ERR_TOO_LARGE   "ERR hash field or value is too large"
 
 /* ---- The hashtable encoding --------------------------------------------- */
 
@@ -127,26 +130,32 @@ static void table_free(hash_table *t)
     dict_iter it;
     dict_iter_start(&it, &t->fields);
     dict_node *n;
-    while ((n = dict_iter_next(&it)) != NULL) mem_free(n);
+    while ((n = dict_iter_next(&it)) != NULL)
+        mem_free(n);
     dict_iter_end(&it);
     dict_free(&t->fields);
     mem_free(t);
 }
 
-/* Replaces the value of the node *link points at: the node is reallocated
- * to its new size. realloc keeps the node's bytes, its chain pointer
- * included, so only the pointer that reached it changes (dict_relink would
- * read the old, possibly freed, node). */
-static void table_set_value(hash_table *t, dict_node **link, const char *v, size_t vlen)
+/* Replaces a node's value. In place when the new value fits the block
+ * without wasting half of it; otherwise the node is reallocated to its new
+ * size. realloc keeps the node's bytes, its chain pointer included, so only
+ * the pointer that reached it changes (dict_relink would read the old,
+ * possibly freed, node). */
+static void table_set_value(hash_table *t, hash_node *n, const char *v, size_t vlen)
 {
-    hash_node *n = (hash_node *)*link;
     PASSERT(vlen <= HASH_STR_BYTES_MAX);
-    t->node_bytes -= mem_usable(n);
-    n = mem_realloc(n, sizeof *n + n->field_len + vlen);
+    size_t need = sizeof *n + n->field_len + vlen, usable = mem_usable(n);
+    if (need > usable || need * 2 < usable) {
+        dict_node **link = dict_find_link(&t->fields, n->data, n->field_len);
+        PASSERT(link != NULL && *link == &n->link);
+        t->node_bytes -= usable;
+        n = mem_realloc(n, need);
+        *link = &n->link;
+        t->node_bytes += mem_usable(n);
+    }
     n->value_len = (uint32_t)vlen;
     if (vlen) memcpy(n->data + n->field_len, v, vlen);
-    *link = &n->link;
-    t->node_bytes += mem_usable(n);
 }
 
 static bool table_delete(hash_table *t, const char *f, size_t flen)
@@ -205,6 +214,27 @@ static void pair_from_node(const hash_node *n, hash_pair *p)
     p->value_len = n->value_len;
 }
 
+/* The position of a field in a listpack, or LP_NONE. Like lp_find over
+ * the fields, but an integer entry is compared as an integer with the
+ * searched string's integer form (computed once) instead of being
+ * formatted: the same answer, since only canonical integer strings are
+ * stored as integers. */
+static uint32_t lp_find_field(const kv_lp *lp, const char *f, size_t flen)
+{
+    int64_t iv = 0;
+    bool is_int = flen <= 20 && str_to_i64(f, flen, &iv);
+    for (uint32_t pos = lp_first(lp); pos != LP_NONE;) {
+        lp_entry e;
+        lp_get(lp, pos, &e);
+        if (e.is_int ? is_int && e.i == iv : e.len == flen && memcmp(e.s, f, flen) == 0)
+            return pos;
+        pos = lp_next(lp, pos);
+        PASSERT(pos != LP_NONE); /* every field has a value */
+        pos = lp_next(lp, pos);
+    }
+    return LP_NONE;
+}
+
 /* The value of a field: true and (*v, *vlen) if present; tmp holds the
  * digits of a listpack integer. */
 static bool hash_get(const kv_obj *o, const cmd_arg *field, char tmp[LP_INT_BUF_BYTES],
@@ -212,12 +242,13 @@ static bool hash_get(const kv_obj *o, const cmd_arg *field, char tmp[LP_INT_BUF_
 {
     if (o->encoding == KV_ENC_LISTPACK) {
         const kv_lp *lp = lp_of(o);
-        uint32_t pos = lp_find(lp, lp_first(lp), field->ptr, field->len, 1);
+        uint32_t pos = lp_find_field(lp, field->ptr, field->len);
         if (pos == LP_NONE) return false;
         *v = lp_get_str(lp, lp_next(lp, pos), tmp, vlen);
         return true;
     }
-    const hash_node *n = (const hash_node *)dict_find(&table_of(o)->fields, field->ptr, field->len);
+    const hash_node *n =
+        (const hash_node *)dict_find(&table_of(o)->fields, field->ptr, field->len);
     if (n == NULL) return false;
     *v = n->data + n->field_len;
     *vlen = n->value_len;
@@ -277,22 +308,28 @@ static void hash_try_conversion(cmd_ctx *c, kv_obj *o, size_t from, size_t to)
 static bool hash_set(cmd_ctx *c, kv_obj *o, const char *f, size_t flen, const char *v,
                      size_t vlen)
 {
+    /* The entries' own overhead counts here (unlike Redis's argument
+     * check), so a listpack never outgrows HASH_LP_BYTES_MAX. */
     if (o->encoding == KV_ENC_LISTPACK &&
-        (flen > c->limits.hash_max_listpack_value || vlen > c->limits.hash_max_listpack_value ||
-         !lp_safe_to_add(lp_of(o), flen + vlen)))
+        (flen > c->limits.hash_max_listpack_value ||
+         vlen > c->limits.hash_max_listpack_value ||
+         !lp_safe_to_add(lp_of(o), flen + vlen + 2 * HASH_LP_ENTRY_OVERHEAD_BYTES)))
         hash_convert(c, o);
     if (o->encoding == KV_ENC_HASHTABLE) {
         hash_table *t = table_of(o);
-        dict_node **link = dict_find_link(&t->fields, f, flen);
-        if (link != NULL) {
-            table_set_value(t, link, v, vlen);
+        uint64_t hash = dict_hash(&t->fields, f, flen);
+        hash_node *n = (hash_node *)dict_find_h(&t->fields, f, flen, hash);
+        if (n != NULL) {
+            table_set_value(t, n, v, vlen);
             return true;
         }
-        table_add(t, node_new(f, flen, v, vlen));
+        n = node_new(f, flen, v, vlen);
+        dict_add_h(&t->fields, &n->link, hash);
+        t->node_bytes += mem_usable(n);
         return false;
     }
     kv_lp *lp = lp_of(o);
-    uint32_t pos = lp_find(lp, lp_first(lp), f, flen, 1);
+    uint32_t pos = lp_find_field(lp, f, flen);
     bool update = pos != LP_NONE;
     if (update) {
         lp_replace(&lp, lp_next(lp, pos), v, vlen);
@@ -307,9 +344,10 @@ static bool hash_set(cmd_ctx *c, kv_obj *o, const char *f, size_t flen, const ch
 
 static bool hash_delete(kv_obj *o, const cmd_arg *field)
 {
-    if (o->encoding == KV_ENC_HASHTABLE) return table_delete(table_of(o), field->ptr, field->len);
+    if (o->encoding == KV_ENC_HASHTABLE)
+        return table_delete(table_of(o), field->ptr, field->len);
     kv_lp *lp = lp_of(o);
-    uint32_t pos = lp_find(lp, lp_first(lp), field->ptr, field->len, 1);
+    uint32_t pos = lp_find_field(lp, field->ptr, field->len);
     if (pos == LP_NONE) return false;
     lp_delete(&lp, pos, 2);
     o->v.ptr = lp;
@@ -326,8 +364,10 @@ typedef struct hash_iter {
 static void hash_iter_start(hash_iter *hi, const kv_obj *o)
 {
     hi->o = o;
-    if (o->encoding == KV_ENC_LISTPACK) hi->pos = lp_first(lp_of(o));
-    else dict_iter_start(&hi->it, &table_of(o)->fields);
+    if (o->encoding == KV_ENC_LISTPACK)
+        hi->pos = lp_first(lp_of(o));
+    else
+        dict_iter_start(&hi->it, &table_of(o)->fields);
 }
 
 static bool hash_iter_next(hash_iter *hi, hash_pair *p)
@@ -397,8 +437,8 @@ static bool lookup_or_create(cmd_ctx *c, kv_obj **out)
 {
     if (!lookup_write(c, out)) return false;
     if (*out == NULL) {
-        kv_obj *o = kv_obj_new_value(c->argv[1].ptr, c->argv[1].len, KV_HASH, KV_ENC_LISTPACK,
-                                     lp_new());
+        kv_obj *o = kv_obj_new_value(c->argv[1].ptr, c->argv[1].len, KV_HASH,
+                                     KV_ENC_LISTPACK, lp_new());
         o->revision = c->revision;
         kv_insert(c->ks, o);
         *out = o;
@@ -437,8 +477,10 @@ static void hset_generic(cmd_ctx *c, bool hmset)
         if (!hash_set(c, o, f->ptr, f->len, v->ptr, v->len)) created++;
     }
     kv_touch(c->ks, o, c->revision);
-    if (hmset) resp_ok(c->w);
-    else resp_int(c->w, created);
+    if (hmset)
+        resp_ok(c->w);
+    else
+        resp_int(c->w, created);
 }
 
 void kvcmd_hset(cmd_ctx *c)
@@ -499,8 +541,10 @@ void kvcmd_hget(cmd_ctx *c)
     char tmp[LP_INT_BUF_BYTES];
     const char *v;
     size_t vlen;
-    if (o != NULL && hash_get(o, &c->argv[2], tmp, &v, &vlen)) resp_bulk(c->w, v, vlen);
-    else resp_null(c->w);
+    if (o != NULL && hash_get(o, &c->argv[2], tmp, &v, &vlen))
+        resp_bulk(c->w, v, vlen);
+    else
+        resp_null(c->w);
 }
 
 void kvcmd_hmget(cmd_ctx *c)
@@ -512,8 +556,10 @@ void kvcmd_hmget(cmd_ctx *c)
         char tmp[LP_INT_BUF_BYTES];
         const char *v;
         size_t vlen;
-        if (o != NULL && hash_get(o, &c->argv[i], tmp, &v, &vlen)) resp_bulk(c->w, v, vlen);
-        else resp_null(c->w);
+        if (o != NULL && hash_get(o, &c->argv[i], tmp, &v, &vlen))
+            resp_bulk(c->w, v, vlen);
+        else
+            resp_null(c->w);
     }
 }
 
@@ -552,8 +598,10 @@ static void getall_generic(cmd_ctx *c, int want)
     if (!lookup_read(c, &o)) return;
     bool both = want == (WANT_FIELDS | WANT_VALUES);
     size_t n = o ? hash_length(o) : 0;
-    if (both) resp_map(c->w, n);
-    else resp_array(c->w, n);
+    if (both)
+        resp_map(c->w, n);
+    else
+        resp_array(c->w, n);
     if (o == NULL) return;
     hash_iter hi;
     hash_pair p;
@@ -683,8 +731,10 @@ static void rand_with_repeats(cmd_ctx *c, const kv_obj *o, rng *r, uint64_t coun
     for (uint64_t i = 0; i < count; i++) {
         if (c->w->out->len > HASH_REPLY_BYTES_MAX) break;
         hash_pair p;
-        if (fields) pair_from_lp(lp_of(o), fields[rng_below(r, n)], &p);
-        else pair_from_node((const hash_node *)dict_random(&table_of(o)->fields, r), &p);
+        if (fields)
+            pair_from_lp(lp_of(o), fields[rng_below(r, n)], &p);
+        else
+            pair_from_node((const hash_node *)dict_random(&table_of(o)->fields, r), &p);
         reply_pick(c, withvalues, &p);
     }
     mem_free(fields);
@@ -721,7 +771,8 @@ static void rand_by_removal(cmd_ctx *c, hash_table *t, rng *r, uint64_t count,
     dict_iter it;
     dict_iter_start(&it, &t->fields);
     dict_node *node;
-    while ((node = dict_iter_next(&it)) != NULL) all[n++] = (const hash_node *)node;
+    while ((node = dict_iter_next(&it)) != NULL)
+        all[n++] = (const hash_node *)node;
     dict_iter_end(&it);
     while (n > count) {
         size_t i = rng_below(r, n);
@@ -737,7 +788,8 @@ static void rand_by_removal(cmd_ctx *c, hash_table *t, rng *r, uint64_t count,
 
 /* CASE 4: random picks until count distinct fields, for a count small
  * against the size (count * HRANDFIELD_SUB_STRATEGY_MUL <= size). */
-static void rand_by_picking(cmd_ctx *c, hash_table *t, rng *r, uint64_t count, bool withvalues)
+static void rand_by_picking(cmd_ctx *c, hash_table *t, rng *r, uint64_t count,
+                            bool withvalues)
 {
     probe *seen = mem_alloc(count * sizeof *seen);
     dict picked;
@@ -782,7 +834,8 @@ static void rand_with_count(cmd_ctx *c, int64_t l, bool withvalues)
         hash_iter hi;
         hash_pair p;
         hash_iter_start(&hi, o);
-        while (hash_iter_next(&hi, &p)) reply_pick(c, withvalues, &p);
+        while (hash_iter_next(&hi, &p))
+            reply_pick(c, withvalues, &p);
         hash_iter_end(&hi);
     } else if (o->encoding == KV_ENC_LISTPACK) {
         rand_unique_lp(c, lp_of(o), &r, count, withvalues);
@@ -799,8 +852,9 @@ void kvcmd_hrandfield(cmd_ctx *c)
         int64_t l;
         if (!cmd_arg_i64_or_reply(c, 2, &l, NULL)) return;
         if (l < -INT64_MAX) {
-            cmd_error(c, "ERR value is out of range, value must between -9223372036854775807 "
-                         "and 9223372036854775807");
+            cmd_error(
+                c, "ERR value is out of range, value must between -9223372036854775807 "
+                   "and 9223372036854775807");
             return;
         }
         if (c->argc > 4 || (c->argc == 4 && !cmd_arg_is(c, 3, "withvalues"))) {
@@ -888,8 +942,8 @@ static bool parse_scan_opts(cmd_ctx *c, size_t from, scan_opts *opts)
 
 static bool scan_matches(const scan_opts *opts, const hash_pair *p)
 {
-    return opts->pattern == NULL ||
-           glob_match(opts->pattern->ptr, opts->pattern->len, p->field, p->field_len, false);
+    return opts->pattern == NULL || glob_match(opts->pattern->ptr, opts->pattern->len,
+                                               p->field, p->field_len, false);
 }
 
 typedef struct scan_state {
@@ -926,12 +980,14 @@ static void scan_listpack(cmd_ctx *c, const kv_obj *o, const scan_opts *opts)
     hash_iter hi;
     hash_pair p;
     hash_iter_start(&hi, o);
-    while (hash_iter_next(&hi, &p)) n += scan_reply_pair(c, opts, &p);
+    while (hash_iter_next(&hi, &p))
+        n += scan_reply_pair(c, opts, &p);
     hash_iter_end(&hi);
     resp_defer_array(c->w, mark, n);
 }
 
-static void scan_table(cmd_ctx *c, const hash_table *t, uint64_t cursor, const scan_opts *opts)
+static void scan_table(cmd_ctx *c, const hash_table *t, uint64_t cursor,
+                       const scan_opts *opts)
 {
     /* Redis counts fields and values (COUNT x 2) and visits at most 10 x
      * that many buckets; its arithmetic wraps for huge counts, and so does
@@ -972,16 +1028,20 @@ void kvcmd_hscan(cmd_ctx *c)
     }
     scan_opts opts;
     if (!parse_scan_opts(c, 3, &opts)) return;
-    if (o->encoding == KV_ENC_LISTPACK) scan_listpack(c, o, &opts);
-    else scan_table(c, table_of(o), cursor, &opts);
+    if (o->encoding == KV_ENC_LISTPACK)
+        scan_listpack(c, o, &opts);
+    else
+        scan_table(c, table_of(o), cursor, &opts);
 }
 
 /* ---- The value type (kv/type.h) ----------------------------------------- */
 
 static void hash_free_value(kv_obj *o)
 {
-    if (o->encoding == KV_ENC_LISTPACK) lp_free(o->v.ptr);
-    else table_free(o->v.ptr);
+    if (o->encoding == KV_ENC_LISTPACK)
+        lp_free(o->v.ptr);
+    else
+        table_free(o->v.ptr);
     o->v.ptr = NULL;
 }
 
@@ -989,8 +1049,8 @@ static size_t hash_value_bytes(const kv_obj *o)
 {
     if (o->encoding == KV_ENC_LISTPACK) return lp_alloc_bytes(lp_of(o));
     const hash_table *t = table_of(o);
-    return mem_usable(t) + mem_usable(t->fields.table[0]) + mem_usable(t->fields.table[1]) +
-           t->node_bytes;
+    return mem_usable(t) + mem_usable(t->fields.table[0]) +
+           mem_usable(t->fields.table[1]) + t->node_bytes;
 }
 
 static size_t hash_length_op(const kv_obj *o)
@@ -1031,8 +1091,10 @@ static bool lp_fields_unique(const kv_lp *lp)
     for (size_t i = 0; i < n && unique; i++) {
         probe *pr = &probes[i];
         pr->p = lp_get_str(lp, pos, pr->tmp, &pr->len);
-        if (dict_find(&seen, pr->p, pr->len) != NULL) unique = false;
-        else dict_add(&seen, &pr->link);
+        if (dict_find(&seen, pr->p, pr->len) != NULL)
+            unique = false;
+        else
+            dict_add(&seen, &pr->link);
         pos = lp_next(lp, lp_next(lp, pos));
     }
     dict_free(&seen);
@@ -1100,7 +1162,8 @@ static uint64_t hash_digest(const kv_obj *o)
     hash_pair p;
     hash_iter_start(&hi, o);
     while (hash_iter_next(&hi, &p)) {
-        uint64_t h = kv_digest_chain(HASH_SEED_MIX, kv_digest_bytes(p.field, p.field_len));
+        uint64_t h =
+            kv_digest_chain(HASH_SEED_MIX, kv_digest_bytes(p.field, p.field_len));
         sum += kv_digest_chain(h, kv_digest_bytes(p.value, p.value_len));
     }
     hash_iter_end(&hi);

@@ -22,10 +22,10 @@
 #include "kv/type.h"
 
 #define WRONGTYPE "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
-#define NOT_INT "-ERR value is not an integer or out of range\r\n"
+#define NOT_INT   "-ERR value is not an integer or out of range\r\n"
 #define NOT_FLOAT "-ERR value is not a valid float\r\n"
-#define SYNTAX "-ERR syntax error\r\n"
-#define LISTPACK "$8\r\nlistpack\r\n"
+#define SYNTAX    "-ERR syntax error\r\n"
+#define LISTPACK  "$8\r\nlistpack\r\n"
 #define HASHTABLE "$9\r\nhashtable\r\n"
 
 /* ---- Helpers -------------------------------------------------------------- */
@@ -49,8 +49,14 @@ static const char *run3(const char *first, ...)
     cmd_def *d = cmd_lookup(argv, argc, &unknown_sub);
     assert_non_null(d);
     assert_true(cmd_arity_ok(d, argc));
-    cmd_ctx c = {.argv = argv, .argc = argc, .cmd = d, .ks = &W.ks, .w = &w,
-                 .now_ms = W.now_ms, .rand_seed = W.rand_seed, .revision = ++W.revision,
+    cmd_ctx c = {.argv = argv,
+                 .argc = argc,
+                 .cmd = d,
+                 .ks = &W.ks,
+                 .w = &w,
+                 .now_ms = W.now_ms,
+                 .rand_seed = W.rand_seed,
+                 .revision = ++W.revision,
                  .limits = W.limits};
     d->proc(&c);
     buf_append_char(&W.out, '\0');
@@ -81,7 +87,8 @@ typedef struct bulks {
 
 static void bulks_free(bulks *b)
 {
-    for (size_t i = 0; i < b->n; i++) free(b->s[i]);
+    for (size_t i = 0; i < b->n; i++)
+        free(b->s[i]);
     b->n = 0;
 }
 
@@ -92,7 +99,8 @@ static const char *parse_bulks_at(const char *p, bulks *b)
         long n = strtol(p + 1, &end, 10);
         if (*p == '%') n *= 2;
         p = end + 2;
-        for (long i = 0; i < n; i++) p = parse_bulks_at(p, b);
+        for (long i = 0; i < n; i++)
+            p = parse_bulks_at(p, b);
         return p;
     }
     assert_int_equal(*p, '$');
@@ -198,8 +206,9 @@ static void test_getall_keys_vals(void **state)
     run("HSET", "h", "z", "one", NULL);
     EXPECT("*6\r\n$1\r\nz\r\n$3\r\none\r\n$1\r\na\r\n$3\r\ntwo\r\n$1\r\nm\r\n$1\r\n3\r\n",
            "HGETALL", "h");
-    EXPECT3("%3\r\n$1\r\nz\r\n$3\r\none\r\n$1\r\na\r\n$3\r\ntwo\r\n$1\r\nm\r\n$1\r\n3\r\n",
-            "HGETALL", "h");
+    EXPECT3(
+        "%3\r\n$1\r\nz\r\n$3\r\none\r\n$1\r\na\r\n$3\r\ntwo\r\n$1\r\nm\r\n$1\r\n3\r\n",
+        "HGETALL", "h");
     EXPECT("*3\r\n$1\r\nz\r\n$1\r\na\r\n$1\r\nm\r\n", "HKEYS", "h");
     EXPECT("*3\r\n$3\r\none\r\n$3\r\ntwo\r\n$1\r\n3\r\n", "HVALS", "h");
     /* A deleted field leaves; a re-added one goes to the end. */
@@ -219,7 +228,8 @@ static void test_getall_keys_vals(void **state)
         assert_int_equal(atoi(b.s[i + 1] + 1), k);
         seen[k]++;
     }
-    for (int k = 0; k < 50; k++) assert_int_equal(seen[k], 1);
+    for (int k = 0; k < 50; k++)
+        assert_int_equal(seen[k], 1);
     bulks_free(&b);
     assert_int_equal(header_count(run("HKEYS", "t", NULL)), 50);
     assert_int_equal(header_count(run("HVALS", "t", NULL)), 50);
@@ -248,17 +258,20 @@ static void test_wrongtype_and_arity(void **state)
     EXPECT(WRONGTYPE, "HSCAN", "s", "0");
     EXPECT(WRONGTYPE, "HSCAN", "s", "0", "BAD");
     run("HSET", "h", "a", "1", NULL);
-    EXPECT("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n", "GET", "h");
+    EXPECT("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+           "GET", "h");
     /* Odd pairs: an arity error, before the type is looked at. */
-    EXPECT("-ERR wrong number of arguments for 'hset' command\r\n", "HSET", "s", "a", "1", "b");
-    EXPECT("-ERR wrong number of arguments for 'hmset' command\r\n", "HMSET", "h", "a", "1",
+    EXPECT("-ERR wrong number of arguments for 'hset' command\r\n", "HSET", "s", "a", "1",
            "b");
+    EXPECT("-ERR wrong number of arguments for 'hmset' command\r\n", "HMSET", "h", "a",
+           "1", "b");
     EXPECT("-ERR wrong number of arguments for 'hset' command\r\n", "HSET", "h", "a");
     EXPECT("-ERR wrong number of arguments for 'hget' command\r\n", "HGET", "h");
     EXPECT("-ERR wrong number of arguments for 'hdel' command\r\n", "HDEL", "h");
     EXPECT("-ERR wrong number of arguments for 'hmget' command\r\n", "HMGET", "h");
     EXPECT("-ERR wrong number of arguments for 'hsetnx' command\r\n", "HSETNX", "h", "a");
-    EXPECT("-ERR wrong number of arguments for 'hincrby' command\r\n", "HINCRBY", "h", "a");
+    EXPECT("-ERR wrong number of arguments for 'hincrby' command\r\n", "HINCRBY", "h",
+           "a");
     EXPECT("-ERR wrong number of arguments for 'hrandfield' command\r\n", "HRANDFIELD");
     EXPECT("-ERR wrong number of arguments for 'hscan' command\r\n", "HSCAN", "h");
     EXPECT("-ERR wrong number of arguments for 'hlen' command\r\n", "HLEN", "h", "x");
@@ -331,17 +344,19 @@ static void test_hincrbyfloat(void **state)
     EXPECT("-ERR value is NaN or Infinity\r\n", "HINCRBYFLOAT", "h", "f", "-inf");
     EXPECT("-ERR value is NaN or Infinity\r\n", "HINCRBYFLOAT", "missing", "f", "inf");
     EXPECT(":0\r\n", "EXISTS", "missing");
-    run("HSET", "h", "s", "abc", "i", "-9223372036854775808", "inf", "inf", "e", "1e3", NULL);
+    run("HSET", "h", "s", "abc", "i", "-9223372036854775808", "inf", "inf", "e", "1e3",
+        NULL);
     EXPECT("-ERR hash value is not a float\r\n", "HINCRBYFLOAT", "h", "s", "1");
     EXPECT("$20\r\n-9223372036854775809\r\n", "HINCRBYFLOAT", "h", "i", "-1");
     EXPECT("$4\r\n1001\r\n", "HINCRBYFLOAT", "h", "e", "1");
-    EXPECT("-ERR increment would produce NaN or Infinity\r\n", "HINCRBYFLOAT", "h", "inf", "1");
+    EXPECT("-ERR increment would produce NaN or Infinity\r\n", "HINCRBYFLOAT", "h", "inf",
+           "1");
     /* Long doubles reach past double's range. */
     EXPECT(":1\r\n", "HSET", "h", "huge", "1.5e4931");
     const char *r = run("HINCRBYFLOAT", "h", "huge", "1e4931", NULL);
     assert_memory_equal(r, "$4932\r\n25000", 12);
-    EXPECT("-ERR increment would produce NaN or Infinity\r\n", "HINCRBYFLOAT", "h", "huge",
-           "1e4932");
+    EXPECT("-ERR increment would produce NaN or Infinity\r\n", "HINCRBYFLOAT", "h",
+           "huge", "1e4932");
     run("SET", "str", "1", NULL);
     EXPECT(NOT_FLOAT, "HINCRBYFLOAT", "str", "f", "x");
     EXPECT("-ERR value is NaN or Infinity\r\n", "HINCRBYFLOAT", "str", "f", "inf");
@@ -483,7 +498,8 @@ static void check_picks(const char *reply, size_t expect, bool withvalues, bool 
     for (size_t i = 0; i < b.n; i += step) {
         assert_true(is_member(b.s[i]));
         if (withvalues) assert_int_equal(atoi(b.s[i + 1] + 1), atoi(b.s[i] + 1));
-        for (size_t j = 0; unique && j < i; j += step) assert_string_not_equal(b.s[i], b.s[j]);
+        for (size_t j = 0; unique && j < i; j += step)
+            assert_string_not_equal(b.s[i], b.s[j]);
     }
     bulks_free(&b);
 }
@@ -553,8 +569,8 @@ static void test_hrandfield_errors_and_resp3(void **state)
     EXPECT(SYNTAX, "HRANDFIELD", "missing", "1", "bad");
     EXPECT("-ERR value is out of range\r\n", "HRANDFIELD", "h", "4611686018427387904",
            "WITHVALUES");
-    EXPECT("-ERR value is out of range\r\n", "HRANDFIELD", "missing", "-4611686018427387904",
-           "WITHVALUES");
+    EXPECT("-ERR value is out of range\r\n", "HRANDFIELD", "missing",
+           "-4611686018427387904", "WITHVALUES");
     EXPECT("*1\r\n$1\r\na\r\n", "HRANDFIELD", "h", "4611686018427387904");
     /* The count is parsed before the type is checked. */
     run("SET", "s", "x", NULL);
@@ -562,8 +578,8 @@ static void test_hrandfield_errors_and_resp3(void **state)
     EXPECT(WRONGTYPE, "HRANDFIELD", "s", "1");
     /* RESP3: pairs nest when values are asked for. */
     EXPECT3("*1\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n", "HRANDFIELD", "h", "3", "WITHVALUES");
-    EXPECT3("*2\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n", "HRANDFIELD", "h",
-            "-2", "WITHVALUES");
+    EXPECT3("*2\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n",
+            "HRANDFIELD", "h", "-2", "WITHVALUES");
     EXPECT3("*2\r\n$1\r\na\r\n$1\r\na\r\n", "HRANDFIELD", "h", "-2");
     W.limits.hash_max_listpack_entries = 1;
     hset_many("t", 0, 30);
@@ -585,16 +601,17 @@ static void test_hscan_listpack(void **state)
     EXPECT("*2\r\n$1\r\n0\r\n*0\r\n", "HSCAN", "missing", "0", "BAD");
     EXPECT("-ERR invalid cursor\r\n", "HSCAN", "missing", "x");
     run("HSET", "h", "a1", "1", "b1", "2", "a2", "3", NULL);
-    const char *all = "*2\r\n$1\r\n0\r\n*6\r\n$2\r\na1\r\n$1\r\n1\r\n$2\r\nb1\r\n$1\r\n2\r\n"
-                      "$2\r\na2\r\n$1\r\n3\r\n";
+    const char *all =
+        "*2\r\n$1\r\n0\r\n*6\r\n$2\r\na1\r\n$1\r\n1\r\n$2\r\nb1\r\n$1\r\n2\r\n"
+        "$2\r\na2\r\n$1\r\n3\r\n";
     EXPECT(all, "HSCAN", "h", "0");
     /* Any cursor, any COUNT: everything at once, cursor 0. */
     EXPECT(all, "HSCAN", "h", "123", "COUNT", "1");
     EXPECT(all, "HSCAN", "h", "-1");
     EXPECT(all, "HSCAN", "h", "");
     EXPECT(all, "HSCAN", "h", "0", "MATCH", "*");
-    EXPECT("*2\r\n$1\r\n0\r\n*4\r\n$2\r\na1\r\n$1\r\n1\r\n$2\r\na2\r\n$1\r\n3\r\n", "HSCAN", "h",
-           "0", "match", "a*", "count", "100");
+    EXPECT("*2\r\n$1\r\n0\r\n*4\r\n$2\r\na1\r\n$1\r\n1\r\n$2\r\na2\r\n$1\r\n3\r\n",
+           "HSCAN", "h", "0", "match", "a*", "count", "100");
     /* MATCH sees fields only. */
     EXPECT("*2\r\n$1\r\n0\r\n*0\r\n", "HSCAN", "h", "0", "MATCH", "3");
     EXPECT("-ERR invalid cursor\r\n", "HSCAN", "h", " 1");
@@ -619,8 +636,9 @@ static void scan_all(const char *key, int n, const char *count, const char *patt
     char cursor[32] = "0";
     int calls = 0;
     do {
-        const char *r = pattern ? run("HSCAN", key, cursor, "COUNT", count, "MATCH", pattern, NULL)
-                                : run("HSCAN", key, cursor, "COUNT", count, NULL);
+        const char *r =
+            pattern ? run("HSCAN", key, cursor, "COUNT", count, "MATCH", pattern, NULL)
+                    : run("HSCAN", key, cursor, "COUNT", count, NULL);
         bulks b;
         parse_bulks(r, &b);
         assert_true(b.n % 2 == 1);
@@ -792,7 +810,8 @@ static void put_table(buf *b, uint64_t count, ...)
     put_varint(b, count);
     va_list ap;
     va_start(ap, count);
-    for (const char *s = va_arg(ap, const char *); s; s = va_arg(ap, const char *)) put_str(b, s);
+    for (const char *s = va_arg(ap, const char *); s; s = va_arg(ap, const char *))
+        put_str(b, s);
     va_end(ap);
 }
 
@@ -911,6 +930,14 @@ static void test_memory_accounting(void **state)
     run("HSET", "h", "f7", big, NULL);
     run("HINCRBY", "h", "n", "5", NULL);
     expect_accounted("h", before);
+    /* Shrinking a value reallocates the node; a value that fits stays. */
+    run("HSET", "h", "f7", "small", NULL);
+    expect_accounted("h", before);
+    run("HSET", "h", "f7", "smal", NULL);
+    run("HINCRBY", "h", "n", "100", NULL);
+    expect_accounted("h", before);
+    EXPECT("$4\r\nsmal\r\n", "HGET", "h", "f7");
+    EXPECT("$3\r\n105\r\n", "HGET", "h", "n");
     for (int i = 0; i < 290; i++) {
         char f[16];
         snprintf(f, sizeof f, "f%d", i);
