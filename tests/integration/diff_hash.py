@@ -206,9 +206,9 @@ def c_del_hash_key(s):
 
 
 COMMANDS = [
-    (0.6, c_del_hash_key), (8, c_hset), (0.4, c_hset_many), (2, c_hsetnx), (4, c_hget), (2, c_hmget), (4, c_hdel),
-    (1, c_hexists), (1, c_hlen), (1, c_hstrlen), (3, c_hgetall), (3, c_hincrby),
-    (3, c_hincrbyfloat), (3, c_hrandfield), (3, c_hscan),
+    (0.6, c_del_hash_key), (8, c_hset), (0.4, c_hset_many), (2, c_hsetnx), (4, c_hget),
+    (2, c_hmget), (4, c_hdel), (1, c_hexists), (1, c_hlen), (1, c_hstrlen), (3, c_hgetall),
+    (3, c_hincrby), (3, c_hincrbyfloat), (3, c_hrandfield), (3, c_hscan),
 ]
 
 ARITY_NAMES = [b"HSET", b"HSETNX", b"HGET", b"HMGET", b"HMSET", b"HDEL", b"HEXISTS", b"HLEN",
