@@ -57,7 +57,7 @@ typedef struct cmd_limits {
     uint64_t string_bytes_max; /* proto-max-bulk-len, for APPEND/SETRANGE */
     /* A compact value converts to its general encoding past these (Redis's
      * settings of the same names and defaults). */
-    uint32_t hash_max_listpack_entries; /* 128 */
+    uint32_t hash_max_listpack_entries; /* 512 */
     uint32_t hash_max_listpack_value;   /* 64 bytes */
     uint32_t set_max_intset_entries;    /* 512 */
     uint32_t zset_max_listpack_entries; /* 128 */

@@ -13,6 +13,7 @@
 #include "cmd/cmd.h"
 #include "cmd/rows.h"
 #include "kv/cmds.h"
+#include "kv/t_hash.h"
 #include "node/servercmds.h"
 
 static cmd_def object_subcommands[] = {
@@ -248,6 +249,7 @@ static cmd_def commands[] = {
 /* The rows of the value types, each in its own file (cmd/rows_<type>.c),
  * appended to the core rows at start-up. */
 static cmd_def *const type_rows[] = {
+    cmd_rows_hash,
     NULL,
 };
 
@@ -374,7 +376,7 @@ void cmd_limits_defaults(cmd_limits *l)
 {
     *l = (cmd_limits){
         .string_bytes_max = 512ull << 20,
-        .hash_max_listpack_entries = 128,
+        .hash_max_listpack_entries = 512,
         .hash_max_listpack_value = 64,
         .set_max_intset_entries = 512,
         .zset_max_listpack_entries = 128,

@@ -87,7 +87,7 @@ static const config_row rows[] = {
     {"debug-unsafe-local-reads", CK_BOOL, OFF(debug_unsafe_local_reads), 0, 1, true,
      "TEST ONLY, breaks linearizability: serve reads without ReadIndex (no)"},
     {"hash-max-listpack-entries", CK_INT, OFF(hash_max_listpack_entries), 0, INT32_MAX, true,
-     "hashes with more fields use a hash table (128)"},
+     "hashes with more fields use a hash table (512)"},
     {"hash-max-listpack-value", CK_INT, OFF(hash_max_listpack_value), 0, INT32_MAX, true,
      "hashes with a longer field or value use a hash table (64)"},
     {"set-max-intset-entries", CK_INT, OFF(set_max_intset_entries), 0, INT32_MAX, true,
