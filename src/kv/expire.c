@@ -108,7 +108,9 @@ static void ttl_generic(cmd_ctx *c, bool ms, bool absolute)
     }
     int64_t ttl = absolute ? at : at - c->now_ms;
     if (ttl < 0) ttl = 0;
-    resp_int(c->w, ms ? ttl : (ttl + 500) / 1000);
+    /* Rounded to the nearest second as Redis does, without overflowing
+     * at the largest expiry times (PEXPIREAT k 9223372036854775807). */
+    resp_int(c->w, ms ? ttl : ttl / 1000 + (ttl % 1000 >= 500));
 }
 
 void kvcmd_ttl(cmd_ctx *c)
