@@ -46,6 +46,15 @@ unit: $(BUILD_ASAN)/polis
 integration: $(BUILD_ASAN)/polis
 	POLIS_BIN=$(CURDIR)/$(BUILD_ASAN)/polis $(PYTEST) -q tests/integration
 
+# The differential test against redis-server with a longer stream:
+# make difftest N=200000 [SEED=1337]
+N ?= 100000
+SEED ?= 1337
+.PHONY: difftest
+difftest: deps $(BUILD_ASAN)/polis
+	POLIS_BIN=$(CURDIR)/$(BUILD_ASAN)/polis POLIS_DIFF_COUNT=$(N) POLIS_DIFF_SEED=$(SEED) \
+	  $(PYTEST) -q tests/integration/test_differential.py
+
 # A short chaos campaign (2 runs x CHAOS_SECONDS) that must pass, and the
 # proofs that each of its checkers catches a violation (tests/chaos).
 CHAOS_SECONDS ?= 20

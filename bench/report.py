@@ -4,11 +4,12 @@
     report.py THROUGHPUT_TSV MEMORY_TSV
 
 THROUGHPUT_TSV lines: run <TAB> mode <TAB> test <TAB> server <TAB> ops_per_s
-MEMORY_TSV lines:     server <TAB> metric <TAB> bytes
+MEMORY_TSV lines:     server <TAB> kind <TAB> metric <TAB> bytes
 where server is "polis" or "redis". Throughput is the median over runs; the
 ratio is the ratio of the medians, and each run's own ratio is listed too.
 """
 
+import os
 import statistics
 import sys
 
@@ -51,26 +52,36 @@ def throughput(path):
 
 
 def memory(path):
-    values = {}
+    values = {}  # (server, kind, metric) -> bytes
+    kinds = []
     with open(path) as f:
         for line in f:
-            server, metric, value = line.rstrip("\n").split("\t")
-            values[(server, metric)] = int(value)
+            server, kind, metric, value = line.rstrip("\n").split("\t")
+            values[(server, kind, metric)] = int(value)
+            if kind not in kinds:
+                kinds.append(kind)
     metrics = [
         ("used_memory", "used_memory after load (INFO memory)"),
         ("used_memory_delta", "used_memory growth from load"),
         ("rss_delta", "VmRSS growth from load (/proc/PID/status)"),
     ]
-    print("Memory, 1,000,000 keys with 16-byte values")
+    n = "{:,}".format(int(os.environ.get("MEM_KEYS", "1000000")))
+    labels = {"string": "%s keys with 16-byte values" % n,
+              "hash": "one hash of %s fields (16-byte values)" % n,
+              "set": "one set of %s members" % n, "zset": "one sorted set of %s members" % n,
+              "list": "one list of %s 16-byte elements" % n}
+    print("Memory (fresh servers for each kind)")
     print()
-    print("| metric | polis | redis | polis/redis |")
-    print("|--------|------:|------:|------------:|")
-    for metric, label in metrics:
-        p = values.get(("polis", metric))
-        r = values.get(("redis", metric))
-        if p is None or r is None:
-            continue
-        print("| %s | %s | %s | %s |" % (label, human_bytes(p), human_bytes(r), ratio(p, r)))
+    print("| value | metric | polis | redis | polis/redis |")
+    print("|-------|--------|------:|------:|------------:|")
+    for kind in kinds:
+        for metric, label in metrics:
+            p = values.get(("polis", kind, metric))
+            r = values.get(("redis", kind, metric))
+            if p is None or r is None:
+                continue
+            print("| %s | %s | %s | %s | %s |" % (labels.get(kind, kind), label, human_bytes(p),
+                                                human_bytes(r), ratio(p, r)))
     print()
 
 

@@ -8,23 +8,26 @@
 # about 1.0) and a reference redis-server (persistence off), each on a free
 # loopback port, and prints:
 #
-#   * throughput: redis-benchmark -q -t set,get -c 50 -r 100000, without and
-#     with -P 16; RUNS runs (default 3), each run benchmarks both servers one
-#     after the other (the order alternates between runs); median ops/s per
-#     test and the polis/redis ratio. -n is chosen so that one test takes
-#     about BENCH_SECONDS (default 2) against redis, unless BENCH_N /
+#   * throughput: redis-benchmark -q -t TESTS -c 50 -r 100000, without and
+#     with -P 16, TESTS (default set,get,lpush,lpop,sadd,spop,hset,zadd,
+#     lrange_100); RUNS runs (default 3), each run benchmarks both servers
+#     one after the other (the order alternates between runs); median ops/s
+#     per test and the polis/redis ratio. -n is chosen so that one test
+#     takes about BENCH_SECONDS (default 2) against redis, unless BENCH_N /
 #     BENCH_N_PIPELINE are set.
 #   * memory: on freshly started servers, MEM_KEYS (default 1,000,000) keys
-#     with 16-byte values loaded through `redis-cli --pipe`; used_memory from
-#     INFO memory and the growth of VmRSS (/proc/PID/status) over the RSS
-#     measured before loading, and their ratios.
+#     with 16-byte values, then (after FLUSHALL) one hash, set, sorted set
+#     and list of MEM_KEYS elements each (MEM_TYPES), loaded through
+#     `redis-cli --pipe` (bench/gen_load.py); used_memory from INFO memory
+#     and the growth of VmRSS (/proc/PID/status) over the RSS measured before
+#     loading, and their ratios.
 #
 # With 2+ CPUs and taskset available, the servers run pinned to CPU 0 and
 # redis-benchmark to the other CPUs (BENCH_PIN=0 turns this off), so the
 # client never competes with the server for a core.
 #
 # Environment: RUNS, BENCH_SECONDS, BENCH_N, BENCH_N_PIPELINE, MEM_KEYS,
-# BENCH_PIN, REDIS_SERVER (default /usr/bin/redis-server). Benchmarks print ratios
+# MEM_TYPES (default "string hash set zset list"), TESTS, BENCH_PIN, REDIS_SERVER (default /usr/bin/redis-server). Benchmarks print ratios
 # against a reference measured in the same run; nothing here asserts speed.
 set -euo pipefail
 
@@ -37,6 +40,8 @@ RUNS=${RUNS:-3}
 BENCH_SECONDS=${BENCH_SECONDS:-2}
 MEM_KEYS=${MEM_KEYS:-1000000}
 MEM_VALUE_BYTES=16
+MEM_TYPES=${MEM_TYPES:-string hash set zset list}
+TESTS=${TESTS:-set,get,lpush,lpop,sadd,spop,hset,zadd,lrange_100}
 CLIENTS=50
 KEYSPACE=100000
 PIPELINE=16
@@ -139,11 +144,14 @@ rss_bytes() {
 bench() {
     local name=$1 n=$2 out
     shift 2
-    out=$("${CLIENT_PIN[@]}" redis-benchmark -h 127.0.0.1 -p "${PORT[$name]}" -q -t set,get -c "$CLIENTS" \
+    out=$("${CLIENT_PIN[@]}" redis-benchmark -h 127.0.0.1 -p "${PORT[$name]}" -q -t "$TESTS" -c "$CLIENTS" \
               -n "$n" -r "$KEYSPACE" "$@" 2>&1 | tr '\r' '\n' |
-          sed -nE 's/^([A-Z]+): ([0-9.]+) requests per second.*/\1\t\2/p')
-    if [ "$(printf '%s\n' "$out" | grep -c .)" -ne 2 ]; then
-        echo "$0: redis-benchmark against $name gave no SET/GET result" >&2
+          sed -nE 's/^([A-Z_0-9]+( \([^)]*\))?): ([0-9.]+) requests per second.*/\1\t\3/p' |
+          sed -E 's/ \(.*\)//')
+    local want
+    want=$(printf '%s\n' "$TESTS" | tr ',' '\n' | grep -c .)
+    if [ "$(printf '%s\n' "$out" | grep -c .)" -ne "$want" ]; then
+        echo "$0: redis-benchmark against $name gave $(printf '%s\n' "$out" | grep -c .) of $want results: $out" >&2
         exit 1
     fi
     printf '%s\n' "$out"
@@ -175,30 +183,42 @@ echo
 
 MEM_TSV="$WORK/memory.tsv"
 : >"$MEM_TSV"
-echo "generating $MEM_KEYS SET commands ..." >&2
-"$PY" "$HERE/gen_load.py" "$MEM_KEYS" "$MEM_VALUE_BYTES" >"$WORK/load.resp"
-
-start_server polis "$POLIS_BIN"
-start_server redis "$REDIS_BIN"
-for name in polis redis; do
-    used_before=$(info_field "$name" memory used_memory)
-    rss_before=$(rss_bytes "$name")
-    echo "loading $MEM_KEYS keys into $name ..." >&2
-    pipe_out=$(cli "$name" --pipe <"$WORK/load.resp" 2>&1)
-    if ! printf '%s\n' "$pipe_out" | grep -q "errors: 0, replies: $MEM_KEYS"; then
-        echo "$0: loading $name failed: $pipe_out" >&2
-        exit 1
-    fi
-    keys=$(cli "$name" DBSIZE)
-    [ "$keys" = "$MEM_KEYS" ] || { echo "$0: $name has $keys keys, expected $MEM_KEYS" >&2; exit 1; }
-    used_after=$(info_field "$name" memory used_memory)
-    rss_after=$(rss_bytes "$name")
-    printf '%s\tused_memory\t%s\n' "$name" "$used_after" >>"$MEM_TSV"
-    printf '%s\tused_memory_delta\t%s\n' "$name" "$((used_after - used_before))" >>"$MEM_TSV"
-    printf '%s\trss_delta\t%s\n' "$name" "$((rss_after - rss_before))" >>"$MEM_TSV"
-    cli "$name" FLUSHALL >/dev/null
+for kind in $MEM_TYPES; do
+    # Fresh servers for each kind: the RSS a FLUSHALL frees stays with the
+    # allocator and would hide the next kind's growth.
+    start_server polis "$POLIS_BIN"
+    start_server redis "$REDIS_BIN"
+    echo "generating $MEM_KEYS elements ($kind) ..." >&2
+    "$PY" "$HERE/gen_load.py" "$MEM_KEYS" "$MEM_VALUE_BYTES" "$kind" >"$WORK/load.resp"
+    if [ "$kind" = string ]; then replies=$MEM_KEYS; else replies=$(((MEM_KEYS + 999) / 1000)); fi
+    for name in polis redis; do
+        used_before=$(info_field "$name" memory used_memory)
+        rss_before=$(rss_bytes "$name")
+        echo "loading into $name ..." >&2
+        pipe_out=$(cli "$name" --pipe <"$WORK/load.resp" 2>&1)
+        if ! printf '%s\n' "$pipe_out" | grep -q "errors: 0, replies: $replies"; then
+            echo "$0: loading $kind into $name failed: $pipe_out" >&2
+            exit 1
+        fi
+        if [ "$kind" = string ]; then
+            size=$(cli "$name" DBSIZE)
+        else
+            size=$(case $kind in hash) cli "$name" HLEN big ;; set) cli "$name" SCARD big ;;
+                                 zset) cli "$name" ZCARD big ;; list) cli "$name" LLEN big ;; esac)
+        fi
+        [ "$size" = "$MEM_KEYS" ] || { echo "$0: $name has $size $kind elements, expected $MEM_KEYS" >&2; exit 1; }
+        used_after=$(info_field "$name" memory used_memory)
+        rss_after=$(rss_bytes "$name")
+        printf '%s\t%s\tused_memory\t%s\n' "$name" "$kind" "$used_after" >>"$MEM_TSV"
+        printf '%s\t%s\tused_memory_delta\t%s\n' "$name" "$kind" "$((used_after - used_before))" >>"$MEM_TSV"
+        printf '%s\t%s\trss_delta\t%s\n' "$name" "$kind" "$((rss_after - rss_before))" >>"$MEM_TSV"
+    done
+    stop_server polis
+    stop_server redis
 done
 rm -f "$WORK/load.resp"
+start_server polis "$POLIS_BIN"
+start_server redis "$REDIS_BIN"
 
 # ---- throughput ------------------------------------------------------------------------
 
@@ -228,4 +248,4 @@ done
 stop_server polis
 stop_server redis
 echo
-"$PY" "$HERE/report.py" "$TP_TSV" "$MEM_TSV"
+MEM_KEYS=$MEM_KEYS "$PY" "$HERE/report.py" "$TP_TSV" "$MEM_TSV"

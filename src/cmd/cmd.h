@@ -41,6 +41,7 @@ enum cmd_flag {
     CMD_RANDOM = 1u << 12,   /* reply may differ between identical calls */
     CMD_ALLOW_BUSY = 1u << 13,
     CMD_NO_MULTI = 1u << 14,
+    CMD_BLOCKING = 1u << 15, /* may block the client (BLPOP...) */
 };
 
 typedef struct cmd_arg {
@@ -56,7 +57,7 @@ typedef struct cmd_limits {
     uint64_t string_bytes_max; /* proto-max-bulk-len, for APPEND/SETRANGE */
     /* A compact value converts to its general encoding past these (Redis's
      * settings of the same names and defaults). */
-    uint32_t hash_max_listpack_entries; /* 128 */
+    uint32_t hash_max_listpack_entries; /* 512 */
     uint32_t hash_max_listpack_value;   /* 64 bytes */
     uint32_t set_max_intset_entries;    /* 512 */
     uint32_t zset_max_listpack_entries; /* 128 */
@@ -98,6 +99,12 @@ typedef struct cmd_ctx {
 } cmd_ctx;
 
 typedef void cmd_proc(cmd_ctx *c);
+/* Key positions of commands whose keys move (LMPOP numkeys key..., ZUNION,
+ * SINTERCARD...): writes them into out (capacity argc) and returns their
+ * number, 0 if the arguments name no key (or are malformed). */
+typedef int cmd_getkeys_proc(const struct cmd_arg *argv, size_t argc, size_t *out);
+/* cmd/getkeys.c: the usual shapes. */
+cmd_getkeys_proc cmd_keys_numkeys_at_1, cmd_keys_numkeys_at_2, cmd_keys_destination_numkeys;
 
 typedef struct cmd_stats {
     uint64_t calls;
@@ -122,6 +129,8 @@ typedef struct cmd_def {
     struct cmd_def *parent;      /* set by cmd_table_init */
     char fullname[48];           /* "client|setname", set by cmd_table_init */
     cmd_stats stats;
+    /* Movable keys (first_key is then 0, as in Redis's COMMAND INFO). */
+    cmd_getkeys_proc *getkeys;
 } cmd_def;
 
 /* Builds the lookup index; call once at start-up. */

@@ -12,7 +12,8 @@ static const struct {
     const char *name;
 } flag_names[] = {
     {CMD_WRITE, "write"},       {CMD_READONLY, "readonly"}, {CMD_DENYOOM, "denyoom"},
-    {CMD_ADMIN, "admin"},       {CMD_NOSCRIPT, "noscript"}, {CMD_LOADING, "loading"},
+    {CMD_ADMIN, "admin"},       {CMD_NOSCRIPT, "noscript"}, {CMD_BLOCKING, "blocking"},
+    {CMD_LOADING, "loading"},
     {CMD_STALE, "stale"},       {CMD_SKIP_SLOWLOG, "skip_slowlog"},
     {CMD_FAST, "fast"},         {CMD_NO_AUTH, "no_auth"},   {CMD_ALLOW_BUSY, "allow_busy"},
     {CMD_NO_MULTI, "no_multi"},
@@ -27,12 +28,18 @@ static size_t count_flags(const cmd_def *d)
 }
 
 /* ACL categories as Redis derives them: the group, then read/write/fast. */
-static size_t acl_categories(const cmd_def *d, const char *out[6])
+static size_t acl_categories(const cmd_def *d, const char *out[8])
 {
     size_t n = 0;
-    if (strcmp(d->group, "string") == 0) out[n++] = "@string";
-    else if (strcmp(d->group, "generic") == 0) out[n++] = "@keyspace";
-    else if (strcmp(d->group, "connection") == 0) out[n++] = "@connection";
+    static const struct {
+        const char *group, *category;
+    } groups[] = {
+        {"string", "@string"}, {"generic", "@keyspace"}, {"connection", "@connection"},
+        {"hash", "@hash"},     {"list", "@list"},         {"set", "@set"},
+        {"sorted-set", "@sortedset"},
+    };
+    for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
+        if (strcmp(d->group, groups[i].group) == 0) out[n++] = groups[i].category;
     if (d->flags & CMD_WRITE) out[n++] = "@write";
     if (d->flags & CMD_READONLY) out[n++] = "@read";
     if (d->flags & CMD_ADMIN) {
@@ -40,6 +47,7 @@ static size_t acl_categories(const cmd_def *d, const char *out[6])
         out[n++] = "@dangerous";
     }
     out[n++] = (d->flags & CMD_FAST) ? "@fast" : "@slow";
+    if (d->flags & CMD_BLOCKING) out[n++] = "@blocking";
     return n;
 }
 
@@ -81,13 +89,14 @@ static void reply_command_info(resp_writer *w, const cmd_def *d)
     resp_array(w, 10);
     resp_bulk_cstr(w, d->fullname);
     resp_int(w, d->arity);
-    resp_set(w, count_flags(d));
+    resp_set(w, count_flags(d) + (d->getkeys != NULL));
     for (size_t i = 0; i < sizeof flag_names / sizeof flag_names[0]; i++)
         if (d->flags & flag_names[i].flag) resp_simple_cstr(w, flag_names[i].name);
+    if (d->getkeys) resp_simple_cstr(w, "movablekeys");
     resp_int(w, d->first_key);
     resp_int(w, d->last_key);
     resp_int(w, d->key_step);
-    const char *cats[6];
+    const char *cats[8];
     size_t ncat = acl_categories(d, cats);
     resp_set(w, ncat);
     for (size_t i = 0; i < ncat; i++) resp_simple_cstr(w, cats[i]);

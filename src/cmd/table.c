@@ -13,6 +13,7 @@
 #include "cmd/cmd.h"
 #include "cmd/rows.h"
 #include "kv/cmds.h"
+#include "kv/t_hash.h"
 #include "kv/t_zset.h"
 #include "node/servercmds.h"
 
@@ -27,6 +28,15 @@ static cmd_def object_subcommands[] = {
         "Returns the reference count of a value of a key.", "2.2.3", "O(1)"),
     ROW("help", 2, LS | S, 0, 0, 0, nodecmd_object_help, "generic",
         "Returns helpful text about the different subcommands.", "6.2.0", "O(1)"),
+    END,
+};
+
+static cmd_def memory_subcommands[] = {
+    ROW("help", 2, LS | S, 0, 0, 0, nodecmd_memory_help, "server",
+        "Returns helpful text about the different subcommands.", "4.0.0", "O(1)"),
+    ROW("usage", -3, R, 2, 2, 1, kvcmd_memory_usage, "server",
+        "Estimates the memory usage of a key.", "4.0.0",
+        "O(N) where N is the number of samples."),
     END,
 };
 
@@ -156,6 +166,8 @@ static cmd_def commands[] = {
         "O(N) with N being the number of keys in the database"),
     ROW("object", -2, 0 | CMD_CONTAINER, 0, 0, 0, NULL, "generic",
         "A container for object introspection commands.", "2.2.3", "Depends on subcommand."),
+    ROW("memory", -2, 0 | CMD_CONTAINER, 0, 0, 0, NULL, "server",
+        "A container for memory diagnostics commands.", "4.0.0", "Depends on subcommand."),
     ROW("persist", 2, W | F, 1, 1, 1, kvcmd_persist, "generic",
         "Removes the expiration time of a key.", "2.2.0", "O(1)"),
     ROW("pexpire", -3, W | F, 1, 1, 1, kvcmd_pexpire, "generic",
@@ -238,6 +250,7 @@ static cmd_def commands[] = {
 /* The rows of the value types, each in its own file (cmd/rows_<type>.c),
  * appended to the core rows at start-up. */
 static cmd_def *const type_rows[] = {
+    cmd_rows_hash,
     cmd_rows_zset,
     NULL,
 };
@@ -293,6 +306,7 @@ void cmd_table_init(void)
         PASSERT(strlen(d->name) < sizeof d->fullname);
         snprintf(d->fullname, sizeof d->fullname, "%s", d->name);
         if (strcmp(d->name, "object") == 0) init_subcommands(d, object_subcommands);
+        if (strcmp(d->name, "memory") == 0) init_subcommands(d, memory_subcommands);
         if (strcmp(d->name, "client") == 0) init_subcommands(d, client_subcommands);
         if (strcmp(d->name, "config") == 0) init_subcommands(d, config_subcommands);
         if (strcmp(d->name, "command") == 0) {
@@ -349,7 +363,10 @@ cmd_def *cmd_lookup(const cmd_arg *argv, size_t argc, bool *unknown_sub)
 
 int cmd_get_keys(const cmd_def *d, const cmd_arg *argv, size_t argc, size_t *out)
 {
-    (void)argv;
+    if (d->getkeys) {
+        int n = d->getkeys(argv, argc, out);
+        return n > 0 ? n : -1;
+    }
     if (d->first_key <= 0) return -1;
     int last = d->last_key >= 0 ? d->last_key : (int)argc + d->last_key;
     int n = 0;
@@ -361,7 +378,7 @@ void cmd_limits_defaults(cmd_limits *l)
 {
     *l = (cmd_limits){
         .string_bytes_max = 512ull << 20,
-        .hash_max_listpack_entries = 128,
+        .hash_max_listpack_entries = 512,
         .hash_max_listpack_value = 64,
         .set_max_intset_entries = 512,
         .zset_max_listpack_entries = 128,

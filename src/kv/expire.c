@@ -96,7 +96,7 @@ void kvcmd_pexpireat(cmd_ctx *c)
 
 static void ttl_generic(cmd_ctx *c, bool ms, bool absolute)
 {
-    kv_obj *o = kv_lookup_read(c->ks, c->argv[1].ptr, c->argv[1].len, c->now_ms);
+    kv_obj *o = kv_lookup_notouch(c->ks, c->argv[1].ptr, c->argv[1].len, c->now_ms);
     if (o == NULL) {
         resp_int(c->w, -2);
         return;
@@ -108,7 +108,9 @@ static void ttl_generic(cmd_ctx *c, bool ms, bool absolute)
     }
     int64_t ttl = absolute ? at : at - c->now_ms;
     if (ttl < 0) ttl = 0;
-    resp_int(c->w, ms ? ttl : (ttl + 500) / 1000);
+    /* Rounded to the nearest second as Redis does, without overflowing
+     * at the largest expiry times (PEXPIREAT k 9223372036854775807). */
+    resp_int(c->w, ms ? ttl : ttl / 1000 + (ttl % 1000 >= 500));
 }
 
 void kvcmd_ttl(cmd_ctx *c)

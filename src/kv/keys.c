@@ -9,6 +9,7 @@
 #include "base/mem.h"
 #include "base/util.h"
 #include "kv/cmds.h"
+#include "kv/evict.h"
 
 void kvcmd_del(cmd_ctx *c)
 {
@@ -26,7 +27,7 @@ void kvcmd_exists(cmd_ctx *c)
 {
     int64_t count = 0;
     for (size_t i = 1; i < c->argc; i++)
-        if (kv_lookup_read(c->ks, c->argv[i].ptr, c->argv[i].len, c->now_ms)) count++;
+        if (kv_lookup_notouch(c->ks, c->argv[i].ptr, c->argv[i].len, c->now_ms)) count++;
     resp_int(c->w, count);
 }
 
@@ -38,7 +39,7 @@ void kvcmd_touch(cmd_ctx *c)
 
 void kvcmd_type(cmd_ctx *c)
 {
-    kv_obj *o = kv_lookup_read(c->ks, c->argv[1].ptr, c->argv[1].len, c->now_ms);
+    kv_obj *o = kv_lookup_notouch(c->ks, c->argv[1].ptr, c->argv[1].len, c->now_ms);
     resp_simple_cstr(c->w, o ? kv_type_name(o->type) : "none");
 }
 
@@ -240,7 +241,7 @@ void kvcmd_flushdb(cmd_ctx *c)
 
 static kv_obj *object_lookup(cmd_ctx *c)
 {
-    kv_obj *o = kv_lookup_read(c->ks, c->argv[2].ptr, c->argv[2].len, c->now_ms);
+    kv_obj *o = kv_lookup_notouch(c->ks, c->argv[2].ptr, c->argv[2].len, c->now_ms);
     if (o == NULL) resp_null(c->w);
     return o;
 }
@@ -257,19 +258,57 @@ void kvcmd_object_refcount(cmd_ctx *c)
     if (object_lookup(c)) resp_int(c->w, 1);
 }
 
+/* Access clocks are this node's own bookkeeping (kv/evict.h): on a cluster
+ * follower they show only the reads it served. */
 void kvcmd_object_idletime(cmd_ctx *c)
 {
-    /* Access clocks are leader-local and not part of replicated state; a
-     * deterministic answer until eviction maintains them. */
-    if (object_lookup(c)) resp_int(c->w, 0);
+    kv_obj *o = object_lookup(c);
+    if (o == NULL) return;
+    if (c->ks->access.lfu) {
+        cmd_error(c, "ERR An LFU maxmemory policy is selected, idle time not tracked. "
+                     "Please note that when switching between policies at runtime LRU and "
+                     "LFU data will take some time to adjust.");
+        return;
+    }
+    resp_int(c->w, kv_idle_seconds(o, c->now_ms));
 }
 
 void kvcmd_object_freq(cmd_ctx *c)
 {
-    if (object_lookup(c) == NULL) return;
-    cmd_error(c, "ERR An LFU maxmemory policy is not selected, access frequency "
-                 "not tracked. Please note that when switching between policies at "
-                 "runtime LRU and LFU data will take some time to adjust.");
+    kv_obj *o = object_lookup(c);
+    if (o == NULL) return;
+    if (!c->ks->access.lfu) {
+        cmd_error(c, "ERR An LFU maxmemory policy is not selected, access frequency "
+                     "not tracked. Please note that when switching between policies at "
+                     "runtime LRU and LFU data will take some time to adjust.");
+        return;
+    }
+    resp_int(c->w, kv_lfu_frequency(c->ks, o, c->now_ms));
+}
+
+/* MEMORY USAGE key [SAMPLES count]: the bytes the key and its value hold
+ * (exact: SAMPLES is accepted and not needed), plus its share of the
+ * keyspace's table (one bucket pointer). */
+void kvcmd_memory_usage(cmd_ctx *c)
+{
+    for (size_t j = 3; j < c->argc; j += 2) {
+        int64_t samples;
+        if (!cmd_arg_is(c, j, "samples") || j + 1 >= c->argc) {
+            cmd_error(c, CMD_ERR_SYNTAX);
+            return;
+        }
+        if (!cmd_arg_i64_or_reply(c, j + 1, &samples, NULL)) return;
+        if (samples < 0) {
+            cmd_error(c, CMD_ERR_SYNTAX);
+            return;
+        }
+    }
+    kv_obj *o = kv_lookup_notouch(c->ks, c->argv[2].ptr, c->argv[2].len, c->now_ms);
+    if (o == NULL) {
+        resp_null(c->w);
+        return;
+    }
+    resp_int(c->w, (int64_t)(kv_obj_bytes(o) + sizeof(void *)));
 }
 
 /* DIGEST: a hex digest of the live keyspace (kv_digest). Replicas that

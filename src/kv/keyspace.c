@@ -4,6 +4,7 @@
 
 #include "base/assert.h"
 #include "base/mem.h"
+#include "kv/evict.h"
 
 static const char *obj_dict_key(const dict_node *n, size_t *len)
 {
@@ -19,6 +20,9 @@ void kv_init(kv_keyspace *ks, uint64_t hash_seed)
     memset(ks, 0, sizeof *ks);
     ks->hash_seed = hash_seed;
     dict_init(&ks->keys, &keyspace_dict_type, hash_seed);
+    ks->access.lfu_log_factor = 10;
+    ks->access.lfu_decay_minutes = 1;
+    rng_seed(&ks->access.rng, rng_mix64(hash_seed ^ 0x6c6675ull));
 }
 
 static void free_all(kv_keyspace *ks)
@@ -59,23 +63,33 @@ kv_obj *kv_lookup_any(const kv_keyspace *ks, const char *key, size_t len)
     return (kv_obj *)dict_find(&ks->keys, key, len);
 }
 
-kv_obj *kv_lookup_read(kv_keyspace *ks, const char *key, size_t len, int64_t now_ms)
+kv_obj *kv_lookup_notouch(kv_keyspace *ks, const char *key, size_t len, int64_t now_ms)
 {
     kv_obj *o = kv_lookup_any(ks, key, len);
+    ks->access.last_now_ms = now_ms;
     if (o != NULL && kv_obj_expired(ks, o, now_ms)) o = NULL;
     if (o) ks->stats.keyspace_hits++;
     else ks->stats.keyspace_misses++;
     return o;
 }
 
+kv_obj *kv_lookup_read(kv_keyspace *ks, const char *key, size_t len, int64_t now_ms)
+{
+    kv_obj *o = kv_lookup_notouch(ks, key, len, now_ms);
+    if (o) kv_access(ks, o, now_ms);
+    return o;
+}
+
 kv_obj *kv_lookup_write(kv_keyspace *ks, const char *key, size_t len, int64_t now_ms)
 {
     kv_obj *o = kv_lookup_any(ks, key, len);
+    ks->access.last_now_ms = now_ms;
     if (o != NULL && kv_obj_expired(ks, o, now_ms)) {
         kv_delete(ks, key, len);
         ks->stats.expired_keys++;
         return NULL;
     }
+    if (o) kv_access(ks, o, now_ms);
     return o;
 }
 
@@ -125,6 +139,7 @@ void kv_insert(kv_keyspace *ks, kv_obj *o)
 {
     PASSERT(o->volatile_index == KV_VOLATILE_NONE);
     dict_add(&ks->keys, &o->node);
+    kv_access(ks, o, ks->access.last_now_ms);
     ks->dirty++;
 }
 
@@ -149,6 +164,7 @@ void kv_replace(kv_keyspace *ks, kv_obj *old, kv_obj *fresh)
     if (old->volatile_index != KV_VOLATILE_NONE)
         ks->volatile_keys[old->volatile_index].obj = fresh;
     old->volatile_index = KV_VOLATILE_NONE;
+    fresh->access_clock = old->access_clock;
     kv_obj_free(old);
     ks->dirty++;
 }

@@ -99,6 +99,14 @@ typedef struct kv_keyspace {
     size_t volatile_cap;
     uint64_t dirty; /* changes since start (INFO, snapshots later) */
     kv_stats stats;
+    /* Access clocks for eviction (kv/evict.h): leader-local, not state. */
+    struct {
+        bool lfu;
+        uint32_t lfu_log_factor;
+        uint32_t lfu_decay_minutes;
+        int64_t last_now_ms; /* the latest lookup's now: stamps new keys */
+        rng rng;             /* LFU counter increments */
+    } access;
 } kv_keyspace;
 
 void kv_init(kv_keyspace *ks, uint64_t hash_seed);
@@ -121,8 +129,11 @@ static inline bool kv_obj_expired(const kv_keyspace *ks, const kv_obj *o, int64_
     return at != KV_NO_EXPIRE && at <= now_ms;
 }
 
-/* Read lookup: the live object or NULL (expired keys read as absent). */
+/* Read lookup: the live object or NULL (expired keys read as absent). It
+ * counts as an access (eviction clocks); kv_lookup_notouch does not (TYPE,
+ * EXISTS, TTL, OBJECT: Redis's LOOKUP_NOTOUCH). */
 kv_obj *kv_lookup_read(kv_keyspace *ks, const char *key, size_t len, int64_t now_ms);
+kv_obj *kv_lookup_notouch(kv_keyspace *ks, const char *key, size_t len, int64_t now_ms);
 /* Write lookup: deletes the key first if it has expired, so the caller sees
  * NULL and may create it afresh. */
 kv_obj *kv_lookup_write(kv_keyspace *ks, const char *key, size_t len, int64_t now_ms);

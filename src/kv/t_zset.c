@@ -57,9 +57,9 @@
 #define NUM_STACK_BYTES 128
 
 #define ERR_MINMAX_FLOAT "ERR min or max is not a float"
-#define ERR_MINMAX_LEX "ERR min or max not valid string range item"
-#define ERR_NAN_SCORE "ERR resulting score is not a number (NaN)"
-#define ERR_POSITIVE "ERR value is out of range, must be positive"
+#define ERR_MINMAX_LEX   "ERR min or max not valid string range item"
+#define ERR_NAN_SCORE    "ERR resulting score is not a number (NaN)"
+#define ERR_POSITIVE     "ERR value is out of range, must be positive"
 
 /* ---- Parsing ------------------------------------------------------------------- */
 
@@ -174,12 +174,13 @@ static bool timeout_or_reply(cmd_ctx *c, size_t i, int64_t *out_ms)
 
 /* Redis getRangeLongFromObjectOrReply: err (if given) answers both a
  * non-integer and an integer out of [min, max]. */
-static bool arg_range_or_reply(cmd_ctx *c, size_t i, int64_t min, int64_t max, int64_t *out,
-                               const char *err)
+static bool arg_range_or_reply(cmd_ctx *c, size_t i, int64_t min, int64_t max,
+                               int64_t *out, const char *err)
 {
     if (!cmd_arg_i64_or_reply(c, i, out, err)) return false;
     if (*out >= min && *out <= max) return true;
-    if (err) cmd_error(c, err);
+    if (err)
+        cmd_error(c, err);
     else
         cmd_errorf(c, "ERR value is out of range, value must between %lld and %lld",
                    (long long)min, (long long)max);
@@ -307,7 +308,8 @@ typedef struct zset_env {
 
 static zset_env env_of(const cmd_ctx *c)
 {
-    return (zset_env){c->limits.zset_max_listpack_entries, c->limits.zset_max_listpack_value,
+    return (zset_env){c->limits.zset_max_listpack_entries,
+                      c->limits.zset_max_listpack_value,
                       rng_mix64(c->ks->hash_seed ^ ZSET_SEED_SALT)};
 }
 
@@ -487,13 +489,14 @@ static bool zadd_listpack(const zset_env *env, kv_obj *o, double *score, const c
 /* Redis zsetAdd. Returns false (and changes nothing) when the new score
  * would be NaN. *out says what happened; *score becomes the member's score
  * (for INCR replies) unless nothing was done. */
-static bool zset_add(const zset_env *env, kv_obj *o, double *score, const char *m, size_t len,
-                     int flags, int *out)
+static bool zset_add(const zset_env *env, kv_obj *o, double *score, const char *m,
+                     size_t len, int flags, int *out)
 {
     bool nan = false;
     *out = 0;
     PASSERT(!isnan(*score));
-    if (o->encoding == KV_ENC_LISTPACK && zadd_listpack(env, o, score, m, len, flags, out, &nan))
+    if (o->encoding == KV_ENC_LISTPACK &&
+        zadd_listpack(env, o, score, m, len, flags, out, &nan))
         return !nan;
     zsl *z = zskl(o);
     zsl_node *n = zsl_find(z, m, len);
@@ -536,20 +539,26 @@ static bool zit_ok(const zit *it)
 
 static void zit_next(zit *it)
 {
-    if (it->lp) it->pos = lp_next(it->lp, lp_next(it->lp, it->pos));
-    else it->node = zsl_next(it->node);
+    if (it->lp)
+        it->pos = lp_next(it->lp, lp_next(it->lp, it->pos));
+    else
+        it->node = zsl_next(it->node);
 }
 
 static void zit_prev(zit *it)
 {
-    if (it->lp) it->pos = it->pos == 0 ? LP_NONE : lp_prev(it->lp, lp_prev(it->lp, it->pos));
-    else it->node = zsl_prev(it->node);
+    if (it->lp)
+        it->pos = it->pos == 0 ? LP_NONE : lp_prev(it->lp, lp_prev(it->lp, it->pos));
+    else
+        it->node = zsl_prev(it->node);
 }
 
 static void zit_step(zit *it, bool reverse)
 {
-    if (reverse) zit_prev(it);
-    else zit_next(it);
+    if (reverse)
+        zit_prev(it);
+    else
+        zit_next(it);
 }
 
 static const char *zit_member(const zit *it, char tmp[LP_INT_BUF_BYTES], size_t *len)
@@ -567,8 +576,10 @@ static double zit_score(const zit *it)
 static zit zit_at(const kv_obj *o, size_t rank)
 {
     zit it = zit_none(o);
-    if (it.lp) it.pos = lp_seek(it.lp, (int64_t)rank * 2);
-    else it.node = zsl_at_rank(zskl(o), rank + 1);
+    if (it.lp)
+        it.pos = lp_seek(it.lp, (int64_t)rank * 2);
+    else
+        it.node = zsl_at_rank(zskl(o), rank + 1);
     PASSERT(zit_ok(&it));
     return it;
 }
@@ -610,8 +621,11 @@ static zit zit_range_start(const kv_obj *o, const zsl_range *r, const zsl_lexran
     zit it = zit_none(o);
     if (!it.lp) {
         const zsl *z = zskl(o);
-        if (r) it.node = reverse ? zsl_last_in_range(z, r) : zsl_first_in_range(z, r);
-        else it.node = reverse ? zsl_last_in_lexrange(z, lex) : zsl_first_in_lexrange(z, lex);
+        if (r)
+            it.node = reverse ? zsl_last_in_range(z, r) : zsl_first_in_range(z, r);
+        else
+            it.node =
+                reverse ? zsl_last_in_lexrange(z, lex) : zsl_first_in_lexrange(z, lex);
         return it;
     }
     if (!zzl_may_hold(o, r, lex)) return it;
@@ -629,7 +643,8 @@ static zit zit_range_start(const kv_obj *o, const zsl_range *r, const zsl_lexran
 /* ZCOUNT and ZLEXCOUNT. A skiplist counts by ranks (Redis subtracts them
  * in unsigned arithmetic and replies the result as signed: a lex range
  * over mixed scores can come out negative there, and here too). */
-static int64_t zset_count_range(const kv_obj *o, const zsl_range *r, const zsl_lexrange *lex)
+static int64_t zset_count_range(const kv_obj *o, const zsl_range *r,
+                                const zsl_lexrange *lex)
 {
     zit first = zit_range_start(o, r, lex, false);
     if (!zit_ok(&first)) return 0;
@@ -642,7 +657,8 @@ static int64_t zset_count_range(const kv_obj *o, const zsl_range *r, const zsl_l
         return count;
     }
     int64_t n = 0;
-    for (zit it = first; zit_ok(&it) && zit_lte_max(&it, r, lex); zit_next(&it)) n++;
+    for (zit it = first; zit_ok(&it) && zit_lte_max(&it, r, lex); zit_next(&it))
+        n++;
     return n;
 }
 
@@ -654,7 +670,8 @@ static size_t zset_delete_range(kv_obj *o, const zsl_range *r, const zsl_lexrang
     zit first = zit_range_start(o, r, lex, false);
     if (!zit_ok(&first)) return 0;
     size_t n = 0;
-    for (zit it = first; zit_ok(&it) && zit_lte_max(&it, r, lex); zit_next(&it)) n++;
+    for (zit it = first; zit_ok(&it) && zit_lte_max(&it, r, lex); zit_next(&it))
+        n++;
     kv_lp *lp = zlp(o);
     lp_delete(&lp, first.pos, (uint32_t)(n * 2));
     o->v.ptr = lp;
@@ -664,7 +681,8 @@ static size_t zset_delete_range(kv_obj *o, const zsl_range *r, const zsl_lexrang
 /* Deletes the members of 0-based ranks start..end (valid, inclusive). */
 static size_t zset_delete_ranks(kv_obj *o, size_t start, size_t end)
 {
-    if (o->encoding == KV_ENC_SKIPLIST) return zsl_delete_ranks(zskl(o), start + 1, end + 1);
+    if (o->encoding == KV_ENC_SKIPLIST)
+        return zsl_delete_ranks(zskl(o), start + 1, end + 1);
     kv_lp *lp = zlp(o);
     lp_delete(&lp, lp_seek(lp, (int64_t)start * 2), (uint32_t)((end - start + 1) * 2));
     o->v.ptr = lp;
@@ -675,8 +693,10 @@ static size_t zset_delete_ranks(kv_obj *o, size_t start, size_t end)
 
 static void zset_free_value(kv_obj *o)
 {
-    if (o->encoding == KV_ENC_LISTPACK) lp_free(o->v.ptr);
-    else zsl_free(o->v.ptr);
+    if (o->encoding == KV_ENC_LISTPACK)
+        lp_free(o->v.ptr);
+    else
+        zsl_free(o->v.ptr);
     o->v.ptr = NULL;
 }
 
@@ -769,7 +789,8 @@ static bool zzl_valid(const kv_lp *lp)
             char tmp[LP_INT_BUF_BYTES];
             size_t len;
             const char *m = zit_member(&it, tmp, &len);
-            if (a > b || (a == b && zzl_member_cmp(lp, prev.pos, m, len) >= 0)) return false;
+            if (a > b || (a == b && zzl_member_cmp(lp, prev.pos, m, len) >= 0))
+                return false;
         }
         prev = it;
     }
@@ -787,8 +808,8 @@ static bool load_listpack(kv_obj *o, kv_dump_reader *r)
     uint64_t count;
     const char *p;
     size_t bytes;
-    if (!kvd_get_varint(r, &count) || count == 0 || count % 2 != 0 || count >= UINT32_MAX ||
-        !kvd_get_str(r, &p, &bytes, ZSET_LISTPACK_BYTES_SAFE))
+    if (!kvd_get_varint(r, &count) || count == 0 || count % 2 != 0 ||
+        count >= UINT32_MAX || !kvd_get_str(r, &p, &bytes, ZSET_LISTPACK_BYTES_SAFE))
         return false;
     kv_lp *lp = lp_from_bytes(p, bytes, (uint32_t)count);
     if (lp == NULL) return false;
@@ -817,7 +838,8 @@ static bool load_skiplist(kv_obj *o, kv_dump_reader *r)
         if (last) {
             size_t llen;
             const char *lm = zsl_member(last, &llen);
-            if (last->score > score || (last->score == score && zsl_member_cmp(lm, llen, m, len) >= 0))
+            if (last->score > score ||
+                (last->score == score && zsl_member_cmp(lm, llen, m, len) >= 0))
                 return false;
         }
         if (zsl_find(z, m, len) != NULL) return false;
@@ -829,8 +851,10 @@ static bool load_skiplist(kv_obj *o, kv_dump_reader *r)
 static bool zset_load(kv_obj *o, kv_dump_reader *r)
 {
     bool ok = false;
-    if (o->encoding == KV_ENC_LISTPACK) ok = load_listpack(o, r);
-    else if (o->encoding == KV_ENC_SKIPLIST) ok = load_skiplist(o, r);
+    if (o->encoding == KV_ENC_LISTPACK)
+        ok = load_listpack(o, r);
+    else if (o->encoding == KV_ENC_SKIPLIST)
+        ok = load_skiplist(o, r);
     if (!ok) {
         kvd_corrupt(r);
         if (o->v.ptr) zset_free_value(o);
@@ -876,8 +900,10 @@ static bool lookup_write(cmd_ctx *c, size_t i, kv_obj **out)
  * keeps an empty collection), else stamps the revision. */
 static void changed(cmd_ctx *c, kv_obj *o)
 {
-    if (zset_length(o) == 0) kv_delete(c->ks, o->data, o->key_len);
-    else kv_touch(c->ks, o, c->revision);
+    if (zset_length(o) == 0)
+        kv_delete(c->ks, o->data, o->key_len);
+    else
+        kv_touch(c->ks, o, c->revision);
 }
 
 /* Redis setKey for a computed result: replaces whatever the key held (and
@@ -905,7 +931,8 @@ static bool is_resp3(const cmd_ctx *c)
 }
 
 /* One member of a reply that may carry scores: RESP3 nests each pair. */
-static void reply_member(cmd_ctx *c, const char *m, size_t len, double score, bool withscores)
+static void reply_member(cmd_ctx *c, const char *m, size_t len, double score,
+                         bool withscores)
 {
     if (withscores && is_resp3(c)) resp_array(c->w, 2);
     resp_bulk(c->w, m, len);
@@ -926,13 +953,20 @@ static size_t zadd_options(cmd_ctx *c, int *flags, bool *ch)
 {
     size_t i = 2;
     for (; i < c->argc; i++) {
-        if (cmd_arg_is(c, i, "nx")) *flags |= ZADD_NX;
-        else if (cmd_arg_is(c, i, "xx")) *flags |= ZADD_XX;
-        else if (cmd_arg_is(c, i, "ch")) *ch = true;
-        else if (cmd_arg_is(c, i, "incr")) *flags |= ZADD_INCR;
-        else if (cmd_arg_is(c, i, "gt")) *flags |= ZADD_GT;
-        else if (cmd_arg_is(c, i, "lt")) *flags |= ZADD_LT;
-        else break;
+        if (cmd_arg_is(c, i, "nx"))
+            *flags |= ZADD_NX;
+        else if (cmd_arg_is(c, i, "xx"))
+            *flags |= ZADD_XX;
+        else if (cmd_arg_is(c, i, "ch"))
+            *ch = true;
+        else if (cmd_arg_is(c, i, "incr"))
+            *flags |= ZADD_INCR;
+        else if (cmd_arg_is(c, i, "gt"))
+            *flags |= ZADD_GT;
+        else if (cmd_arg_is(c, i, "lt"))
+            *flags |= ZADD_LT;
+        else
+            break;
     }
     return i;
 }
@@ -943,7 +977,8 @@ static bool zadd_check_flags_or_reply(cmd_ctx *c, int flags, size_t pairs)
         cmd_error(c, "ERR XX and NX options at the same time are not compatible");
         return false;
     }
-    if (((flags & ZADD_GT) && (flags & ZADD_NX)) || ((flags & ZADD_LT) && (flags & ZADD_NX)) ||
+    if (((flags & ZADD_GT) && (flags & ZADD_NX)) ||
+        ((flags & ZADD_LT) && (flags & ZADD_NX)) ||
         ((flags & ZADD_GT) && (flags & ZADD_LT))) {
         cmd_error(c, "ERR GT, LT, and/or NX options at the same time are not compatible");
         return false;
@@ -961,8 +996,8 @@ typedef struct zadd_result {
     bool nan;
 } zadd_result;
 
-static void zadd_apply(cmd_ctx *c, kv_obj *o, size_t first, const double *scores, size_t pairs,
-                       int flags, zadd_result *res)
+static void zadd_apply(cmd_ctx *c, kv_obj *o, size_t first, const double *scores,
+                       size_t pairs, int flags, zadd_result *res)
 {
     zset_env env = env_of(c);
     for (size_t j = 0; j < pairs; j++) {
@@ -1009,10 +1044,14 @@ static void zadd_generic(cmd_ctx *c, int flags)
     }
     if (o != NULL) zadd_apply(c, o, first, scores, pairs, flags, &res);
     if (o != NULL && (res.added || res.updated || zset_length(o) == 0)) changed(c, o);
-    if (res.nan) cmd_error(c, ERR_NAN_SCORE);
-    else if (!(flags & ZADD_INCR)) resp_int(c->w, (int64_t)(ch ? res.added + res.updated : res.added));
-    else if (res.processed) resp_double(c->w, res.score);
-    else resp_null(c->w);
+    if (res.nan)
+        cmd_error(c, ERR_NAN_SCORE);
+    else if (!(flags & ZADD_INCR))
+        resp_int(c->w, (int64_t)(ch ? res.added + res.updated : res.added));
+    else if (res.processed)
+        resp_double(c->w, res.score);
+    else
+        resp_null(c->w);
 done:
     mem_free(scores);
 }
@@ -1027,7 +1066,8 @@ void kvcmd_zincrby(cmd_ctx *c)
     zadd_generic(c, ZADD_INCR);
 }
 
-/* ---- ZREM ZSCORE ZMSCORE ZCARD ZCOUNT ZLEXCOUNT ZRANK -------------------------------- */
+/* ---- ZREM ZSCORE ZMSCORE ZCARD ZCOUNT ZLEXCOUNT ZRANK --------------------------------
+ */
 
 void kvcmd_zrem(cmd_ctx *c)
 {
@@ -1047,8 +1087,10 @@ void kvcmd_zscore(cmd_ctx *c)
     kv_obj *o;
     double score;
     if (!lookup_read(c, 1, &o)) return;
-    if (o && zset_score(o, c->argv[2].ptr, c->argv[2].len, &score)) resp_double(c->w, score);
-    else resp_null(c->w);
+    if (o && zset_score(o, c->argv[2].ptr, c->argv[2].len, &score))
+        resp_double(c->w, score);
+    else
+        resp_null(c->w);
 }
 
 void kvcmd_zmscore(cmd_ctx *c)
@@ -1058,8 +1100,10 @@ void kvcmd_zmscore(cmd_ctx *c)
     resp_array(c->w, c->argc - 2);
     for (size_t i = 2; i < c->argc; i++) {
         double score;
-        if (o && zset_score(o, c->argv[i].ptr, c->argv[i].len, &score)) resp_double(c->w, score);
-        else resp_null(c->w);
+        if (o && zset_score(o, c->argv[i].ptr, c->argv[i].len, &score))
+            resp_double(c->w, score);
+        else
+            resp_null(c->w);
     }
 }
 
@@ -1100,8 +1144,10 @@ static void zrank_generic(cmd_ctx *c, bool reverse)
     kv_obj *o;
     if (!lookup_read(c, 1, &o)) return;
     int64_t rank = o ? zset_rank(o, c->argv[2].ptr, c->argv[2].len, reverse) : -1;
-    if (rank >= 0) resp_int(c->w, rank);
-    else resp_null(c->w);
+    if (rank >= 0)
+        resp_int(c->w, rank);
+    else
+        resp_null(c->w);
 }
 
 void kvcmd_zrank(cmd_ctx *c)
@@ -1114,7 +1160,8 @@ void kvcmd_zrevrank(cmd_ctx *c)
     zrank_generic(c, true);
 }
 
-/* ---- ZRANGE and friends ------------------------------------------------------------- */
+/* ---- ZRANGE and friends -------------------------------------------------------------
+ */
 
 enum zrange_kind { ZR_AUTO, ZR_RANK, ZR_SCORE, ZR_LEX };
 enum zrange_dir { ZD_AUTO, ZD_FORWARD, ZD_REVERSE };
@@ -1215,7 +1262,8 @@ static void zrange_rank(zsink *s, const kv_obj *o)
     bool reverse = q->dir == ZD_REVERSE;
     zsink_begin(s, n);
     zit it = zit_at(o, (size_t)(reverse ? llen - 1 - start : start));
-    for (int64_t i = 0; i < n; i++, zit_step(&it, reverse)) zsink_emit(s, &it);
+    for (int64_t i = 0; i < n; i++, zit_step(&it, reverse))
+        zsink_emit(s, &it);
     zsink_end(s);
 }
 
@@ -1235,7 +1283,8 @@ static void zrange_by(zsink *s, const kv_obj *o)
         return;
     }
     zit it = zit_range_start(o, r, lex, reverse);
-    while (zit_ok(&it) && offset-- > 0) zit_step(&it, reverse);
+    while (zit_ok(&it) && offset-- > 0)
+        zit_step(&it, reverse);
     bool unlimited = limit < 0;
     while (zit_ok(&it) && (unlimited || limit-- > 0)) {
         if (reverse ? !zit_gte_min(&it, r, lex) : !zit_lte_max(&it, r, lex)) break;
@@ -1279,12 +1328,14 @@ static bool zrange_parse(cmd_ctx *c, zrange_req *q)
     if (q->dir == ZD_AUTO) q->dir = ZD_FORWARD;
     if (q->kind == ZR_AUTO) q->kind = ZR_RANK;
     if (q->limit != -1 && q->kind == ZR_RANK) {
-        cmd_error(c, "ERR syntax error, LIMIT is only supported in combination with either "
-                     "BYSCORE or BYLEX");
+        cmd_error(c,
+                  "ERR syntax error, LIMIT is only supported in combination with either "
+                  "BYSCORE or BYLEX");
         return false;
     }
     if (q->withscores && q->kind == ZR_LEX) {
-        cmd_error(c, "ERR syntax error, WITHSCORES not supported in combination with BYLEX");
+        cmd_error(c,
+                  "ERR syntax error, WITHSCORES not supported in combination with BYLEX");
         return false;
     }
     size_t min = q->src_arg + 1, max = q->src_arg + 2;
@@ -1308,11 +1359,15 @@ static bool zrange_parse(cmd_ctx *c, zrange_req *q)
 
 static void zrange_generic(cmd_ctx *c, size_t dst_arg, int kind, int dir)
 {
-    zrange_req q = {.dst_arg = dst_arg, .src_arg = dst_arg ? 2 : 1, .kind = kind, .dir = dir,
+    zrange_req q = {.dst_arg = dst_arg,
+                    .src_arg = dst_arg ? 2 : 1,
+                    .kind = kind,
+                    .dir = dir,
                     .limit = -1};
     if (!zrange_parse(c, &q)) return;
     zsink s = {.c = c, .q = &q, .env = env_of(c)};
-    kv_obj *o = kv_lookup_read(c->ks, c->argv[q.src_arg].ptr, c->argv[q.src_arg].len, c->now_ms);
+    kv_obj *o =
+        kv_lookup_read(c->ks, c->argv[q.src_arg].ptr, c->argv[q.src_arg].len, c->now_ms);
     if (o == NULL) {
         if (dst_arg) {
             zsink_begin(&s, -1);
@@ -1326,8 +1381,10 @@ static void zrange_generic(cmd_ctx *c, size_t dst_arg, int kind, int dir)
         cmd_error(c, CMD_ERR_WRONGTYPE);
         return;
     }
-    if (q.kind == ZR_RANK) zrange_rank(&s, o);
-    else zrange_by(&s, o);
+    if (q.kind == ZR_RANK)
+        zrange_rank(&s, o);
+    else
+        zrange_by(&s, o);
 }
 
 void kvcmd_zrange(cmd_ctx *c)
@@ -1365,7 +1422,8 @@ void kvcmd_zrevrangebylex(cmd_ctx *c)
     zrange_generic(c, 0, ZR_LEX, ZD_REVERSE);
 }
 
-/* ---- ZPOPMIN ZPOPMAX ZMPOP and the blocking forms ------------------------------------ */
+/* ---- ZPOPMIN ZPOPMAX ZMPOP and the blocking forms ------------------------------------
+ */
 
 enum pop_shape {
     POP_FLAT,   /* member, score, ... (ZPOPMIN/ZPOPMAX in RESP2 or without a count) */
@@ -1415,16 +1473,18 @@ static void zpop_serve(cmd_ctx *c, kv_obj *o, size_t key_arg, bool max, int64_t 
 
 /* Redis genericZpopCommand: the first key that exists is popped (a key of
  * another type before it is an error); none answers empty or null. */
-static void zpop_generic(cmd_ctx *c, size_t first_key, size_t nkeys, bool max, int64_t count,
-                         int shape, bool null_when_empty)
+static void zpop_generic(cmd_ctx *c, size_t first_key, size_t nkeys, bool max,
+                         int64_t count, int shape, bool null_when_empty)
 {
     kv_obj *o = NULL;
     size_t i = 0;
     for (; i < nkeys && o == NULL; i++)
         if (!lookup_write(c, first_key + i, &o)) return;
     if (o == NULL) {
-        if (null_when_empty) resp_null_array(c->w);
-        else resp_array(c->w, 0);
+        if (null_when_empty)
+            resp_null_array(c->w);
+        else
+            resp_array(c->w, 0);
         return;
     }
     if (count == 0) {
@@ -1518,8 +1578,10 @@ static void zmpop_generic(cmd_ctx *c, size_t numkeys_arg, bool block)
         }
     }
     if (count == -1) count = 1;
-    if (block) bzpop_generic(c, numkeys_arg + 1, (size_t)numkeys, 1, max, count, POP_MULTI);
-    else zpop_generic(c, numkeys_arg + 1, (size_t)numkeys, max, count, POP_MULTI, true);
+    if (block)
+        bzpop_generic(c, numkeys_arg + 1, (size_t)numkeys, 1, max, count, POP_MULTI);
+    else
+        zpop_generic(c, numkeys_arg + 1, (size_t)numkeys, max, count, POP_MULTI, true);
 }
 
 void kvcmd_zmpop(cmd_ctx *c)
@@ -1532,7 +1594,8 @@ void kvcmd_bzmpop(cmd_ctx *c)
     zmpop_generic(c, 2, true);
 }
 
-/* ---- ZRANDMEMBER ------------------------------------------------------------------------ */
+/* ---- ZRANDMEMBER
+ * ------------------------------------------------------------------------ */
 
 /* Random access by rank: a listpack's member offsets gathered once, a
  * skiplist searched by rank. */
@@ -1573,16 +1636,18 @@ static void reply_zit(cmd_ctx *c, const zit *it, bool withscores)
 
 /* count distinct ranks out of n (count < n), as an open-addressing set of
  * rank + 1 (0 = empty), replied in the order they were drawn. */
-static void randmember_distinct(cmd_ctx *c, const zpicker *p, size_t count, bool withscores,
-                                rng *r)
+static void randmember_distinct(cmd_ctx *c, const zpicker *p, size_t count,
+                                bool withscores, rng *r)
 {
     size_t cap = 4;
-    while (cap < count * 2) cap *= 2;
+    while (cap < count * 2)
+        cap *= 2;
     uint64_t *seen = mem_calloc(cap, sizeof *seen);
     for (size_t got = 0; got < count;) {
         uint64_t rank = rng_below(r, p->n);
         size_t h = (size_t)rng_mix64(rank) & (cap - 1);
-        while (seen[h] != 0 && seen[h] != rank + 1) h = (h + 1) & (cap - 1);
+        while (seen[h] != 0 && seen[h] != rank + 1)
+            h = (h + 1) & (cap - 1);
         if (seen[h] != 0) continue;
         seen[h] = rank + 1;
         zit it = zpicker_at(p, (size_t)rank);
@@ -1627,7 +1692,8 @@ static void randmember_with_count(cmd_ctx *c, const kv_obj *o, int64_t l, bool w
         /* The whole set, as Redis replies it: its set iterator walks a
          * sorted set from the highest score down. */
         reply_members_header(c, size, withscores);
-        for (zit it = zit_at(o, size - 1); zit_ok(&it); zit_prev(&it)) reply_zit(c, &it, withscores);
+        for (zit it = zit_at(o, size - 1); zit_ok(&it); zit_prev(&it))
+            reply_zit(c, &it, withscores);
         return;
     }
     reply_members_header(c, (size_t)count, withscores);
@@ -1680,7 +1746,8 @@ void kvcmd_zrandmember(cmd_ctx *c)
     randmember_with_count(c, o, l, withscores);
 }
 
-/* ---- ZUNION ZINTER ZDIFF (STORE) ZINTERCARD ------------------------------------------- */
+/* ---- ZUNION ZINTER ZDIFF (STORE) ZINTERCARD -------------------------------------------
+ */
 
 enum zsetop { ZOP_UNION, ZOP_INTER, ZOP_DIFF };
 enum zaggregate { ZAGG_SUM, ZAGG_MIN, ZAGG_MAX };
@@ -1733,7 +1800,8 @@ static bool zsetop_lookup(cmd_ctx *c, zsetop_req *q)
 static bool zsetop_weights(cmd_ctx *c, zsetop_req *q, size_t *j)
 {
     for (size_t i = 0; i < q->n; i++, (*j)++)
-        if (!arg_double_or_reply(c, *j, &q->src[i].weight, "ERR weight value is not a float"))
+        if (!arg_double_or_reply(c, *j, &q->src[i].weight,
+                                 "ERR weight value is not a float"))
             return false;
     return true;
 }
@@ -1747,16 +1815,21 @@ static bool zsetop_options(cmd_ctx *c, zsetop_req *q)
             j++;
             if (!zsetop_weights(c, q, &j)) return false;
         } else if (weighted && left >= 2 && cmd_arg_is(c, j, "aggregate")) {
-            if (cmd_arg_is(c, j + 1, "sum")) q->aggregate = ZAGG_SUM;
-            else if (cmd_arg_is(c, j + 1, "min")) q->aggregate = ZAGG_MIN;
-            else if (cmd_arg_is(c, j + 1, "max")) q->aggregate = ZAGG_MAX;
-            else goto syntax;
+            if (cmd_arg_is(c, j + 1, "sum"))
+                q->aggregate = ZAGG_SUM;
+            else if (cmd_arg_is(c, j + 1, "min"))
+                q->aggregate = ZAGG_MIN;
+            else if (cmd_arg_is(c, j + 1, "max"))
+                q->aggregate = ZAGG_MAX;
+            else
+                goto syntax;
             j += 2;
         } else if (!q->dst_arg && !q->card_only && cmd_arg_is(c, j, "withscores")) {
             q->withscores = true;
             j++;
         } else if (q->card_only && left >= 2 && cmd_arg_is(c, j, "limit")) {
-            if (!arg_positive_or_reply(c, j + 1, &q->limit, "ERR LIMIT can't be negative"))
+            if (!arg_positive_or_reply(c, j + 1, &q->limit,
+                                       "ERR LIMIT can't be negative"))
                 return false;
             j += 2;
         } else {
@@ -1778,7 +1851,7 @@ static void zsetop_prepare(cmd_ctx *c, zsetop_req *q)
             const kv_type_ops *ops = kv_type_ops_of(KV_SET);
             PASSERT(ops != NULL && ops->foreach != NULL);
             zsl *z = zsl_new(env_of(c).seed);
-            ops->foreach(s->o, copy_member, z);
+            ops->foreach (s->o, copy_member, z);
             s->copy = kv_obj_new_value("", 0, KV_ZSET, KV_ENC_SKIPLIST, z);
             s->o = z->length ? s->copy : NULL;
         }
@@ -1822,8 +1895,10 @@ static size_t zsetop_inter(const zsetop_req *q, zsl *out)
         if (isnan(score)) score = 0;
         size_t j = 1;
         for (; j < q->n; j++) {
-            if (q->src[j].o == q->src[0].o) value = s0;
-            else if (!zset_score(q->src[j].o, m, len, &value)) break;
+            if (q->src[j].o == q->src[0].o)
+                value = s0;
+            else if (!zset_score(q->src[j].o, m, len, &value))
+                break;
             aggregate(&score, value * q->src[j].weight, q->aggregate);
         }
         if (j < q->n) continue;
@@ -1866,7 +1941,8 @@ static void zsetop_diff(const zsetop_req *q, zsl *out)
         const char *m = zit_member(&it, tmp, &len);
         double ignored;
         size_t j = 1;
-        while (j < q->n && !(q->src[j].o && zset_score(q->src[j].o, m, len, &ignored))) j++;
+        while (j < q->n && !(q->src[j].o && zset_score(q->src[j].o, m, len, &ignored)))
+            j++;
         if (j == q->n) zsl_insert(out, zit_score(&it), m, len);
     }
 }
@@ -1906,9 +1982,12 @@ static void zsetop_run(cmd_ctx *c, zsetop_req *q)
         return;
     }
     zsl *z = zsl_new(env_of(c).seed);
-    if (q->op == ZOP_INTER) zsetop_inter(q, z);
-    else if (q->op == ZOP_UNION) zsetop_union(q, z);
-    else zsetop_diff(q, z);
+    if (q->op == ZOP_INTER)
+        zsetop_inter(q, z);
+    else if (q->op == ZOP_UNION)
+        zsetop_union(q, z);
+    else
+        zsetop_diff(q, z);
     zsetop_reply(c, q, z);
 }
 
@@ -1916,12 +1995,16 @@ static void zsetop_run(cmd_ctx *c, zsetop_req *q)
  * type-checked), then the options. */
 static void zsetop_generic(cmd_ctx *c, size_t dst_arg, int op, bool card_only)
 {
-    zsetop_req q = {.dst_arg = dst_arg, .numkeys_arg = dst_arg ? 2 : 1, .op = op,
-                    .card_only = card_only, .aggregate = ZAGG_SUM};
+    zsetop_req q = {.dst_arg = dst_arg,
+                    .numkeys_arg = dst_arg ? 2 : 1,
+                    .op = op,
+                    .card_only = card_only,
+                    .aggregate = ZAGG_SUM};
     int64_t numkeys;
     if (!cmd_arg_i64_or_reply(c, q.numkeys_arg, &numkeys, NULL)) return;
     if (numkeys < 1) {
-        cmd_errorf(c, "ERR at least 1 input key is needed for '%s' command", c->cmd->fullname);
+        cmd_errorf(c, "ERR at least 1 input key is needed for '%s' command",
+                   c->cmd->fullname);
         return;
     }
     if ((uint64_t)numkeys > c->argc - q.numkeys_arg - 1) {
@@ -1931,7 +2014,8 @@ static void zsetop_generic(cmd_ctx *c, size_t dst_arg, int op, bool card_only)
     q.n = (size_t)numkeys;
     q.src = mem_calloc(q.n, sizeof *q.src);
     if (zsetop_lookup(c, &q) && zsetop_options(c, &q)) zsetop_run(c, &q);
-    for (size_t i = 0; i < q.n; i++) kv_obj_free(q.src[i].copy);
+    for (size_t i = 0; i < q.n; i++)
+        kv_obj_free(q.src[i].copy);
     mem_free(q.src);
 }
 
@@ -1970,7 +2054,8 @@ void kvcmd_zintercard(cmd_ctx *c)
     zsetop_generic(c, 0, ZOP_INTER, true);
 }
 
-/* ---- ZREMRANGEBYRANK ZREMRANGEBYSCORE ZREMRANGEBYLEX ---------------------------------- */
+/* ---- ZREMRANGEBYRANK ZREMRANGEBYSCORE ZREMRANGEBYLEX ----------------------------------
+ */
 
 /* Redis zremrangeGenericCommand: the range is parsed before the key is
  * looked up. */
@@ -1980,7 +2065,8 @@ static void zremrange_generic(cmd_ctx *c, int kind)
     zsl_range r;
     zsl_lexrange lex;
     if (kind == ZR_RANK) {
-        if (!cmd_arg_i64_or_reply(c, 2, &start, NULL) || !cmd_arg_i64_or_reply(c, 3, &end, NULL))
+        if (!cmd_arg_i64_or_reply(c, 2, &start, NULL) ||
+            !cmd_arg_i64_or_reply(c, 3, &end, NULL))
             return;
     } else if (kind == ZR_SCORE && !parse_range(&c->argv[2], &c->argv[3], &r)) {
         cmd_error(c, ERR_MINMAX_FLOAT);
@@ -1998,9 +2084,11 @@ static void zremrange_generic(cmd_ctx *c, int kind)
         if (end < 0) end = llen + end;
         if (start < 0) start = 0;
         if (end >= llen) end = llen - 1;
-        if (start <= end && start < llen) deleted = zset_delete_ranks(o, (size_t)start, (size_t)end);
+        if (start <= end && start < llen)
+            deleted = zset_delete_ranks(o, (size_t)start, (size_t)end);
     } else if (o != NULL) {
-        deleted = zset_delete_range(o, kind == ZR_SCORE ? &r : NULL, kind == ZR_LEX ? &lex : NULL);
+        deleted = zset_delete_range(o, kind == ZR_SCORE ? &r : NULL,
+                                    kind == ZR_LEX ? &lex : NULL);
     }
     if (deleted) changed(c, o);
     resp_int(c->w, (int64_t)deleted);
@@ -2021,7 +2109,8 @@ void kvcmd_zremrangebylex(cmd_ctx *c)
     zremrange_generic(c, ZR_LEX);
 }
 
-/* ---- ZSCAN ---------------------------------------------------------------------------- */
+/* ---- ZSCAN ----------------------------------------------------------------------------
+ */
 
 /* Redis parseScanCursorOrReply: strtoul over the C string ("" is 0, "-1"
  * wraps), no leading space, nothing after the digits. */
@@ -2086,7 +2175,8 @@ static void zscan_reply(cmd_ctx *c, const kv_obj *o, uint64_t cursor, int64_t co
 {
     zscan_state st = {NULL, 0, 0};
     if (o->encoding == KV_ENC_SKIPLIST) {
-        uint64_t budget = (uint64_t)count > UINT64_MAX / 10 ? UINT64_MAX : (uint64_t)count * 10;
+        uint64_t budget =
+            (uint64_t)count > UINT64_MAX / 10 ? UINT64_MAX : (uint64_t)count * 10;
         do {
             cursor = dict_scan(&zskl(o)->members, cursor, zscan_collect, &st);
         } while (cursor != 0 && budget-- > 0 && st.count * 2 < (uint64_t)count);
@@ -2109,7 +2199,8 @@ static void zscan_reply(cmd_ctx *c, const kv_obj *o, uint64_t cursor, int64_t co
         }
     } else {
         const kv_lp *lp = zlp(o);
-        for (uint32_t pos = lp_first(lp); pos != LP_NONE; pos = lp_next(lp, lp_next(lp, pos))) {
+        for (uint32_t pos = lp_first(lp); pos != LP_NONE;
+             pos = lp_next(lp, lp_next(lp, pos))) {
             char tmp[LP_INT_BUF_BYTES], stmp[LP_INT_BUF_BYTES];
             size_t len, slen;
             const char *m = lp_get_str(lp, pos, tmp, &len);

@@ -6,11 +6,13 @@
 #include <stddef.h>
 
 #include "base/siphash.h"
+#include "kv/t_hash.h"
 #include "kv/t_zset.h"
 
 static const kv_type_ops *const registry[KV_TYPE_COUNT] = {
     [KV_STRING] = NULL,
     [KV_ZSET] = &kv_zset_ops,
+    [KV_HASH] = &kv_hash_ops,
 };
 
 const kv_type_ops *kv_type_ops_of(int type)

@@ -81,7 +81,8 @@ static zsl_node *node_new(uint32_t level, double score, const char *member, size
     n->backward = NULL;
     n->member_len = (uint32_t)len;
     n->level = level;
-    for (uint32_t i = 0; i < level; i++) n->lv[i] = (zsl_level){NULL, 0};
+    for (uint32_t i = 0; i < level; i++)
+        n->lv[i] = (zsl_level){NULL, 0};
     if (len) memcpy((char *)(n->lv + level), member, len);
     return n;
 }
@@ -175,10 +176,13 @@ static void link_node(zsl *z, zsl_node *x)
         x->lv[i].span = update[i]->lv[i].span - (rank[0] - rank[i]);
         update[i]->lv[i].span = (rank[0] - rank[i]) + 1;
     }
-    for (uint32_t i = x->level; i < z->level; i++) update[i]->lv[i].span++;
+    for (uint32_t i = x->level; i < z->level; i++)
+        update[i]->lv[i].span++;
     x->backward = update[0] == z->header ? NULL : update[0];
-    if (x->lv[0].forward) x->lv[0].forward->backward = x;
-    else z->tail = x;
+    if (x->lv[0].forward)
+        x->lv[0].forward->backward = x;
+    else
+        z->tail = x;
     z->length++;
 }
 
@@ -194,9 +198,12 @@ static void unlink_node(zsl *z, zsl_node *x, zsl_node **update)
             update[i]->lv[i].span -= 1;
         }
     }
-    if (x->lv[0].forward) x->lv[0].forward->backward = x->backward;
-    else z->tail = x->backward;
-    while (z->level > 1 && z->header->lv[z->level - 1].forward == NULL) z->level--;
+    if (x->lv[0].forward)
+        x->lv[0].forward->backward = x->backward;
+    else
+        z->tail = x->backward;
+    while (z->level > 1 && z->header->lv[z->level - 1].forward == NULL)
+        z->level--;
     z->length--;
 }
 
@@ -267,7 +274,8 @@ size_t zsl_rank(const zsl *z, const zsl_node *n)
     size_t rank = 0;
     const zsl_node *x = z->header;
     for (int i = (int)z->level - 1; i >= 0; i--) {
-        while (x->lv[i].forward && node_before_or_at(x->lv[i].forward, n->score, m, len)) {
+        while (x->lv[i].forward &&
+               node_before_or_at(x->lv[i].forward, n->score, m, len)) {
             rank += x->lv[i].span;
             x = x->lv[i].forward;
         }
@@ -349,7 +357,8 @@ zsl_node *zsl_first_in_lexrange(const zsl *z, const zsl_lexrange *r)
     if (!in_lexrange(z, r)) return NULL;
     zsl_node *x = z->header;
     for (int i = (int)z->level - 1; i >= 0; i--)
-        while (x->lv[i].forward && !node_gte_lex(x->lv[i].forward, r)) x = x->lv[i].forward;
+        while (x->lv[i].forward && !node_gte_lex(x->lv[i].forward, r))
+            x = x->lv[i].forward;
     x = x->lv[0].forward;
     PASSERT(x != NULL);
     return node_lte_lex(x, r) ? x : NULL;
@@ -360,7 +369,8 @@ zsl_node *zsl_last_in_lexrange(const zsl *z, const zsl_lexrange *r)
     if (!in_lexrange(z, r)) return NULL;
     zsl_node *x = z->header;
     for (int i = (int)z->level - 1; i >= 0; i--)
-        while (x->lv[i].forward && node_lte_lex(x->lv[i].forward, r)) x = x->lv[i].forward;
+        while (x->lv[i].forward && node_lte_lex(x->lv[i].forward, r))
+            x = x->lv[i].forward;
     PASSERT(x != z->header);
     return node_gte_lex(x, r) ? x : NULL;
 }
@@ -391,7 +401,8 @@ size_t zsl_delete_lexrange(zsl *z, const zsl_lexrange *r)
     zsl_node *update[ZSL_LEVEL_MAX];
     zsl_node *x = z->header;
     for (int i = (int)z->level - 1; i >= 0; i--) {
-        while (x->lv[i].forward && !node_gte_lex(x->lv[i].forward, r)) x = x->lv[i].forward;
+        while (x->lv[i].forward && !node_gte_lex(x->lv[i].forward, r))
+            x = x->lv[i].forward;
         update[i] = x;
     }
     size_t removed = 0;
@@ -464,7 +475,8 @@ bool zsl_check(const zsl *z)
         prev = x;
         count++;
     }
-    if (prev != z->tail || count != z->length || dict_size(&z->members) != count) return false;
+    if (prev != z->tail || count != z->length || dict_size(&z->members) != count)
+        return false;
     if (bytes != z->node_bytes || z->level < 1 || z->level > ZSL_LEVEL_MAX) return false;
     for (uint32_t i = 0; i < z->level; i++)
         if (!check_level(z, i)) return false;

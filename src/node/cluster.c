@@ -11,6 +11,7 @@
 #include "base/mem.h"
 #include "base/siphash.h"
 #include "base/util.h"
+#include "node/evict.h"
 #include "node/group.h"
 #include "node/peer.h"
 #include "node/server.h"
@@ -281,6 +282,11 @@ bool cluster_route(node_cluster *c, node_client *cl, cmd_def *d, const cmd_arg *
         group_read_barrier(c->group, read_done, ctx);
         return true;
     }
+    if ((d->flags & CMD_DENYOOM) && node_over_maxmemory(c->server) &&
+        c->server->cfg.maxmemory_policy == KV_EVICT_NOEVICTION) {
+        reply_error(slot, cl->resp, OOM_ERROR);
+        return true;
+    }
     uint64_t deadline = uv_now(c->loop) + (uint64_t)c->server->cfg.cluster_leader_wait_ms;
     request *r = request_new(d, cl->resp, now_ms, argv, argc, slot, deadline);
     if (!dispatch_write(c, r)) {
@@ -440,6 +446,13 @@ static void on_timer(uv_timer_t *t)
     uint64_t now = uv_now(c->loop);
     retry_waiting(c, now);
     expire_forwarded(c, now);
+    /* The leader evicts by proposing deletes (followers never evict). */
+    node_access_mode(c->server, group_keyspace(c->group));
+    if (node_over_maxmemory(c->server) &&
+        c->server->cfg.maxmemory_policy != KV_EVICT_NOEVICTION &&
+        raft_role_of(group_raft(c->group)) == RAFT_LEADER) {
+        node_evict_propose(c->server, c->group, node_now_ms(), 200);
+    }
     if (c->stop_done && (raft_role_of(group_raft(c->group)) != RAFT_LEADER ||
                          now >= c->stop_deadline)) {
         void (*done)(void *) = c->stop_done;
@@ -650,6 +663,13 @@ void cluster_info_replication(node_cluster *c, buf *out)
                        prs[i].state == 0 ? "probe" : prs[i].state == 1 ? "replicate" : "snapshot",
                        ago);
     }
+}
+
+size_t cluster_log_bytes(node_cluster *c)
+{
+    wal_stats st;
+    wal_stats_get(c->w, &st);
+    return (size_t)(raft_log_bytes(group_raft(c->group)) + st.cache_bytes + st.index_bytes);
 }
 
 void cluster_info_persistence(node_cluster *c, buf *out)

@@ -48,5 +48,8 @@ kv_keyspace *cluster_keyspace(node_cluster *c);
 void cluster_info_replication(node_cluster *c, buf *out);
 /* INFO persistence: the WAL's flush and fsync counters. */
 void cluster_info_persistence(node_cluster *c, buf *out);
+/* Heap bytes of the replication log in memory (Raft logs, the WAL's entry
+ * cache and index). */
+size_t cluster_log_bytes(node_cluster *c);
 
 #endif

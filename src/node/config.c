@@ -8,8 +8,9 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "base/util.h"
+#include "kv/evict.h"
 
-enum config_kind { CK_STRING, CK_INT, CK_BYTES, CK_BOOL, CK_LOGLEVEL };
+enum config_kind { CK_STRING, CK_INT, CK_BYTES, CK_BOOL, CK_LOGLEVEL, CK_EVICT };
 
 typedef struct config_row {
     const char *name;
@@ -73,11 +74,20 @@ static const config_row rows[] = {
     {"raft-tick-ms", CK_INT, OFF(raft_tick_ms), 5, 1000, false,
      "raft clock tick; leader election after 10-20 ticks (50)"},
     {"maxmemory", CK_BYTES, OFF(maxmemory), 0, INT64_MAX, true,
-     "memory limit, reported in INFO (0 = none)"},
+     "memory limit; past it keys are evicted by maxmemory-policy (0 = none)"},
+    {"maxmemory-policy", CK_EVICT, OFF(maxmemory_policy), 0, KV_EVICT_POLICY_COUNT - 1, true,
+     "noeviction, allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, "
+     "volatile-random or volatile-ttl (noeviction)"},
+    {"maxmemory-samples", CK_INT, OFF(maxmemory_samples), 1, 64, true,
+     "keys sampled per eviction choice (5)"},
+    {"lfu-log-factor", CK_INT, OFF(lfu_log_factor), 0, INT32_MAX, true,
+     "LFU counter growth: higher = slower (10)"},
+    {"lfu-decay-time", CK_INT, OFF(lfu_decay_time), 0, INT32_MAX, true,
+     "minutes per LFU counter decrement (1)"},
     {"debug-unsafe-local-reads", CK_BOOL, OFF(debug_unsafe_local_reads), 0, 1, true,
      "TEST ONLY, breaks linearizability: serve reads without ReadIndex (no)"},
     {"hash-max-listpack-entries", CK_INT, OFF(hash_max_listpack_entries), 0, INT32_MAX, true,
-     "hashes with more fields use a hash table (128)"},
+     "hashes with more fields use a hash table (512)"},
     {"hash-max-listpack-value", CK_INT, OFF(hash_max_listpack_value), 0, INT32_MAX, true,
      "hashes with a longer field or value use a hash table (64)"},
     {"set-max-intset-entries", CK_INT, OFF(set_max_intset_entries), 0, INT32_MAX, true,
@@ -125,6 +135,10 @@ void config_defaults(node_config *cfg)
     cfg->active_expire_enabled = 1;
     cfg->cluster_leader_wait_ms = 2000;
     cfg->raft_snapshot_entries = 100000;
+    cfg->maxmemory_policy = KV_EVICT_NOEVICTION;
+    cfg->maxmemory_samples = 5;
+    cfg->lfu_log_factor = 10;
+    cfg->lfu_decay_time = 1;
     cmd_limits l;
     cmd_limits_defaults(&l);
     cfg->hash_max_listpack_entries = l.hash_max_listpack_entries;
@@ -184,6 +198,15 @@ int config_set(node_config *cfg, const char *name, const char *value, bool at_ru
             return POLIS_EINVAL;
         }
         break;
+    case CK_EVICT:
+        v = kv_evict_policy_parse(value);
+        if (v < 0) {
+            buf_append_str(err, "argument(s) must be one of the following: volatile-lru, "
+                                "volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, "
+                                "allkeys-lfu, allkeys-random, noeviction");
+            return POLIS_EINVAL;
+        }
+        break;
     case CK_LOGLEVEL:
         v = log_level_parse(value);
         if (v < 0) {
@@ -215,6 +238,7 @@ static void format_value(const node_config *cfg, const config_row *row, char *ou
     switch (row->kind) {
     case CK_BOOL: snprintf(out, cap, "%s", v ? "yes" : "no"); break;
     case CK_LOGLEVEL: snprintf(out, cap, "%s", log_level_name((enum log_level)v)); break;
+    case CK_EVICT: snprintf(out, cap, "%s", kv_evict_policy_name((int)v)); break;
     default: snprintf(out, cap, "%lld", (long long)v); break;
     }
 }

@@ -37,7 +37,11 @@ typedef struct node_config {
     int64_t client_output_buffer_limit; /* bytes per client, 0 = unlimited */
     int64_t client_output_pause_bytes;  /* stop reading a client above this */
     int64_t active_expire_enabled;      /* bool */
-    int64_t maxmemory;                  /* reported; enforced by eviction later */
+    int64_t maxmemory;                  /* bytes; 0 = no limit */
+    int64_t maxmemory_policy;           /* enum kv_evict_policy */
+    int64_t maxmemory_samples;
+    int64_t lfu_log_factor;
+    int64_t lfu_decay_time;             /* minutes */
     char config_file[CONFIG_STRING_BYTES_MAX];
     /* Reported for tools that ask (redis-benchmark): a single node keeps no
      * data on disk yet, so "save" is empty and "appendonly" is no. */

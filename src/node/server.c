@@ -13,7 +13,9 @@
 #include "base/assert.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "node/blocking.h"
 #include "node/cluster.h"
+#include "node/evict.h"
 
 /* Buffers above this size are released when they empty, so one large
  * reply or request does not pin memory for the life of a connection. */
@@ -138,6 +140,7 @@ static void flush_client(node_client *c)
 static void on_check(uv_check_t *h)
 {
     node_server *s = h->data;
+    blocking_resume(s);
     while (s->pending_writes) {
         node_client *c = s->pending_writes;
         s->pending_writes = c->pending_next;
@@ -175,6 +178,7 @@ void node_client_close(node_client *c)
 {
     if (c->flags & CLIENT_CLOSING) return;
     c->flags |= CLIENT_CLOSING;
+    blocking_forget(c);
     node_server *s = c->server;
     if (c->prev) c->prev->next = c->next;
     else s->clients = c->next;
@@ -273,6 +277,16 @@ static void sync_writer(node_client *c, resp_writer *w)
     }
 }
 
+/* Standalone, over maxmemory: evicts as the policy says; false if the
+ * command may grow memory and there is still no room (Redis's -OOM). */
+static bool make_room(node_server *s, const cmd_def *d, int64_t now_ms)
+{
+    if (!node_over_maxmemory(s)) return true;
+    node_access_mode(s, &s->ks);
+    bool ok = node_evict_now(s, &s->ks, now_ms);
+    return ok || !(d->flags & CMD_DENYOOM);
+}
+
 static void execute(node_client *c, const cmd_arg *argv, size_t argc, batch_clock *bc)
 {
     node_server *s = c->server;
@@ -301,6 +315,14 @@ static void execute(node_client *c, const cmd_arg *argv, size_t argc, batch_cloc
     }
     PASSERT(d->proc != NULL);
     c->last_cmd = d;
+    if (s->cluster == NULL && s->cfg.maxmemory > 0 &&
+        !make_room(s, d, batch_clock_now_ms(bc))) {
+        sync_writer(c, &w);
+        resp_error_cstr(&w, OOM_ERROR);
+        d->stats.rejected_calls++;
+        s->stats.error_replies++;
+        return;
+    }
     if (s->cluster != NULL &&
         cluster_route(s->cluster, c, d, argv, argc, batch_clock_now_ms(bc))) {
         /* Answered later, through a reply slot. */
@@ -322,6 +344,7 @@ static void execute(node_client *c, const cmd_arg *argv, size_t argc, batch_cloc
         .client = c,
     };
     config_cmd_limits(&s->cfg, &ctx.limits);
+    node_access_mode(s, ctx.ks);
     d->proc(&ctx);
     uint64_t t1 = uv_hrtime();
     d->stats.usec += (t1 - bc->mono_last) / 1000;
@@ -332,6 +355,45 @@ static void execute(node_client *c, const cmd_arg *argv, size_t argc, batch_cloc
         s->stats.error_replies++;
     }
     s->stats.commands_processed++;
+    if (ctx.block) {
+        blocking_park(s, c, d, argv, argc, ctx.block_timeout_ms);
+    } else if ((d->flags & CMD_WRITE) && !ctx.failed) {
+        blocking_touched(s, d, argv, argc);
+    }
+}
+
+bool node_run_parked(node_client *c, cmd_def *d, const cmd_arg *argv, size_t argc,
+                     bool timed_out)
+{
+    node_server *s = c->server;
+    resp_writer w;
+    sync_writer(c, &w);
+    cmd_ctx ctx = {
+        .argv = argv,
+        .argc = argc,
+        .cmd = d,
+        .ks = &s->ks,
+        .w = &w,
+        .now_ms = node_now_ms(),
+        .rand_seed = rng_next(&s->rng),
+        .revision = ++s->revision,
+        .server = s,
+        .client = c,
+        .timed_out = timed_out,
+    };
+    config_cmd_limits(&s->cfg, &ctx.limits);
+    d->proc(&ctx);
+    PASSERT(!(timed_out && ctx.block));
+    if (ctx.block) return true;
+    if (ctx.failed) s->stats.error_replies++;
+    c->last_interaction_ms = ctx.now_ms;
+    mark_pending_write(c);
+    return false;
+}
+
+void node_client_resume(node_client *c)
+{
+    if (c->query.len > 0) process_input(c);
 }
 
 static void build_argv(node_client *c, const char *input)
@@ -353,7 +415,7 @@ static void process_input(node_client *c)
     size_t off = 0;
     batch_clock bc;
     batch_clock_start(&bc);
-    while (off < c->query.len &&
+    while (off < c->query.len && c->blocked == NULL &&
            !(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSING))) {
         if (c->slot_count >= CLIENT_SLOTS_MAX) break; /* resumed by node_reply_fill */
         if (pending_output(c) >= (size_t)s->cfg.client_output_pause_bytes) {
@@ -588,6 +650,7 @@ static void finish_shutdown(void *arg)
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     uv_close((uv_handle_t *)&s->sigint, NULL);
     while (s->clients) node_client_close(s->clients);
+    blocking_close(s);
     if (s->cluster) {
         cluster_close(s->cluster, NULL, NULL);
         s->cluster = NULL;
@@ -718,6 +781,8 @@ int node_server_run(const node_config *cfg)
     uv_check_init(s->loop, &s->flush);
     s->flush.data = s;
     uv_check_start(&s->flush, on_check);
+    blocking_init(s);
+    kv_evict_pool_init(&s->evict_pool);
     if (s->cfg.node_id > 0 && cluster_start(s, &s->cluster) != 0) goto out;
     write_pidfile(cfg->pidfile);
 
@@ -747,6 +812,7 @@ out:
     uv_run(s->loop, UV_RUN_DEFAULT);
     uv_loop_close(s->loop);
     kv_destroy(&s->ks);
+    kv_evict_pool_free(&s->evict_pool);
     mem_free(s->loop);
     mem_free(s);
     log_set_file(NULL);

@@ -23,6 +23,7 @@
 #include "base/buf.h"
 #include "base/rng.h"
 #include "cmd/cmd.h"
+#include "kv/evict.h"
 #include "kv/kv.h"
 #include "node/config.h"
 #include "resp/resp.h"
@@ -78,6 +79,9 @@ typedef struct node_client {
     uint64_t net_output_bytes;
     node_reply_slot *slots_head, *slots_tail;
     size_t slot_count;
+    struct node_blocked *blocked;     /* parked by BLPOP & co (node/blocking.h) */
+    bool unblocked;                   /* on the server's unblocked list */
+    struct node_client *unblocked_next;
 } node_client;
 
 typedef struct node_stats {
@@ -88,6 +92,7 @@ typedef struct node_stats {
     uint64_t net_output_bytes;
     uint64_t error_replies;
     uint64_t expire_cycles;
+    uint64_t evicted_keys;
     /* Instantaneous ops/sec: samples of commands_processed, one per cron. */
     uint64_t ops_samples[16];
     int64_t ops_sample_ms[16];
@@ -115,6 +120,16 @@ typedef struct node_server {
     bool shutting_down;
     int exit_code;
     struct node_cluster *cluster; /* NULL: standalone */
+    /* Blocked clients (node/blocking.c). */
+    struct node_blocked *blocked_head, *blocked_tail;
+    size_t blocked_count;
+    uv_timer_t block_timer;
+    buf ready_keys;       /* keys written since the last retry pass */
+    size_t ready_off;
+    bool serving_blocked;
+    node_client *unblocked; /* to resume their input */
+    kv_evict_pool evict_pool; /* node/evict.c */
+    uint32_t evict_inflight;  /* eviction proposals not yet applied */
 } node_server;
 
 /* Runs a server with this configuration until SHUTDOWN or SIGTERM/SIGINT.
@@ -133,6 +148,12 @@ void node_server_shutdown(node_server *s);
 node_reply_slot *node_client_defer(node_client *c);
 /* Completes a deferred reply; replies then leave in request order. */
 void node_reply_fill(node_reply_slot *s, const char *data, size_t len);
+/* Runs a parked client's command again (timed_out: its deadline passed);
+ * returns true if it asked to block again. The reply goes to c's output. */
+bool node_run_parked(node_client *c, cmd_def *d, const cmd_arg *argv, size_t argc,
+                     bool timed_out);
+/* Executes c's pending requests (after it was unblocked). */
+void node_client_resume(node_client *c);
 /* Fills a CLIENT LIST line for c (ends with "\n"). */
 void node_client_describe(const node_client *c, buf *out);
 /* Appends INFO sections to out; `sections` as given by the client. */

@@ -567,6 +567,19 @@ void nodecmd_object_help(cmd_ctx *c)
     reply_help(c, lines, sizeof lines / sizeof lines[0]);
 }
 
+void nodecmd_memory_help(cmd_ctx *c)
+{
+    static const char *const lines[] = {
+        "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "USAGE <key> [SAMPLES <count>]",
+        "    Return memory in bytes used by <key> and its value. Nested values are",
+        "    sampled up to <count> times (default: 5, 0 means sample all).",
+        "HELP",
+        "    Print this help.",
+    };
+    reply_help(c, lines, sizeof lines / sizeof lines[0]);
+}
+
 /* READONLY: this connection's reads are served by the node it talks to,
  * without a ReadIndex round: faster, possibly stale (as Redis Cluster's
  * replica reads). READWRITE restores linearizable reads. */

@@ -42,6 +42,7 @@ raft_term log_term(const raft *r, raft_index i)
 void log_free_data(raft *r, void *data)
 {
     if (data == NULL) return;
+    r->log_data_bytes -= mem_usable(data);
     if (!r->outstanding && r->msgs.count == 0) {
         mem_free(data);
         return;
@@ -78,6 +79,7 @@ void log_append(raft *r, const raft_entry *e)
     if (e->len > 0) {
         dst->data = mem_alloc(e->len);
         memcpy(dst->data, e->data, e->len);
+        r->log_data_bytes += mem_usable(dst->data);
     } else {
         dst->data = NULL;
     }
@@ -148,6 +150,7 @@ void log_destroy(raft *r)
 {
     raft_index last = log_last_index(r);
     for (raft_index i = r->snap_index + 1; i <= last; i++) mem_free(log_at(r, i)->data);
+    r->log_data_bytes = 0;
     mem_free(r->log);
     r->log = NULL;
     r->log_count = r->log_cap = r->log_head = 0;

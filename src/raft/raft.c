@@ -982,6 +982,11 @@ void raft_tick(raft *r)
 
 /* ---- Client inputs -------------------------------------------------------------- */
 
+uint64_t raft_log_bytes(const raft *r)
+{
+    return r->log_data_bytes + r->log_cap * sizeof *r->log;
+}
+
 void raft_flush_appends(raft *r)
 {
     for (size_t i = 0; i < r->pr_count; i++)

@@ -360,6 +360,10 @@ void raft_persisted(raft *r, uint64_t persist_id);
 /* Entries (and their data bytes) the next ready batch would ask to persist:
  * a host with a bounded write queue checks for room before taking it. */
 void raft_unpersisted(const raft *r, uint64_t *entries, uint64_t *bytes);
+/* Heap bytes the in-memory log holds (entries and their data): memory a
+ * host does not count against its data limit (maxmemory), as Redis does
+ * not count its replication buffers. */
+uint64_t raft_log_bytes(const raft *r);
 
 /* ---- Introspection ------------------------------------------------------------ */
 

@@ -160,6 +160,7 @@ struct raft {
      * still be writing it. Released on raft_advance. */
     void **grave;
     size_t grave_count, grave_cap;
+    uint64_t log_data_bytes; /* heap bytes of the entries' data in the log */
 };
 
 /* ---- log.c ----------------------------------------------------------------- */

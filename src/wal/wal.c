@@ -481,4 +481,11 @@ void wal_stats_get(const wal *w, wal_stats *out)
     out->segment_count = w->seg_last >= w->seg_first ? w->seg_last - w->seg_first + 1 : 0;
     out->queued_bytes = w->queued_bytes;
     out->cache_bytes = w->cache_bytes;
+    out->index_bytes = 0;
+    dict_iter it;
+    dict_iter_start(&it, (dict *)(uintptr_t)&w->groups);
+    dict_node *n;
+    while ((n = dict_iter_next(&it)) != NULL)
+        out->index_bytes += ((const wal_group *)n)->ents_cap * sizeof(wal_ent);
+    dict_iter_end(&it);
 }

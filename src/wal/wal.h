@@ -321,6 +321,7 @@ typedef struct wal_stats {
     uint64_t segment_count; /* segments on disk now */
     uint64_t queued_bytes;  /* queued + in flight */
     uint64_t cache_bytes;
+    uint64_t index_bytes; /* the in-memory index of every group's entries */
 } wal_stats;
 void wal_stats_get(const wal *w, wal_stats *out);
 

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from cluster_util import Cluster, ClusterError, err_text, is_error, wait_until
+from cluster_util import Cluster, ClusterError, err_text, is_error, parse_info, wait_until
 from resp_raw import ConnectionClosed, RawClient, decode, encode_command
 
 pytestmark = pytest.mark.polis_only
@@ -538,3 +538,55 @@ def test_expiry_is_consistent_across_nodes(cluster):
         return all(n.local("DBSIZE") == 5 for n in nodes)
     wait_until(all_deleted, 15, interval_s=0.1, what="expired keys to be deleted everywhere")
     cluster.assert_replicas_agree()
+
+
+# ---- 6. maxmemory: the leader evicts through the log ----------------------------
+
+
+def used_memory(node):
+    """The memory maxmemory applies to: used_memory less the replication
+    log kept in memory (mem_not_counted_for_evict, as in Redis)."""
+    info = parse_info(node.cmd("INFO", "memory"))
+    return int(info["used_memory"]) - int(info["mem_not_counted_for_evict"])
+
+
+def test_leader_evicts_through_the_log_and_replicas_agree(cluster):
+    lead, followers = cluster.followers()
+    limit = used_memory(lead) + 2 * 1024 * 1024
+    for n in cluster.nodes:
+        assert n.cmd("CONFIG", "SET", "maxmemory-policy", "allkeys-lru") == b"OK"
+        assert n.cmd("CONFIG", "SET", "maxmemory", str(limit)) == b"OK"
+    c = lead.raw(timeout_s=60)
+    value = b"v" * 200
+    for start in range(0, 30000, 500):
+        c.send(b"".join(encode_command("SET", "e:%d" % i, value)
+                        for i in range(start, start + 500)))
+        replies = [decode(x) for x in c.read_replies(500, timeout_s=60)]
+        assert all(x == b"OK" for x in replies), [x for x in replies if x != b"OK"][:3]
+
+    def evicted():
+        return int(parse_info(lead.cmd("INFO", "stats"))["evicted_keys"])
+    wait_until(lambda: evicted() > 0 and used_memory(lead) <= limit + 512 * 1024, 30,
+               interval_s=0.2, what="the leader to evict down to maxmemory")
+    # Evictions are replicated deletes: every replica lost the same keys.
+    cluster.assert_replicas_agree()
+    sizes = {n.name: n.local("DBSIZE") for n in cluster.nodes}
+    assert len(set(sizes.values())) == 1 and 0 < sizes[lead.name] < 30000, sizes
+    # Followers never evicted on their own.
+    for f in followers:
+        assert int(parse_info(f.cmd("INFO", "stats"))["evicted_keys"]) == 0
+
+
+def test_noeviction_refuses_writes_in_a_cluster(cluster):
+    lead, followers = cluster.followers()
+    for n in cluster.nodes:
+        limit = used_memory(n) + 256 * 1024
+        assert n.cmd("CONFIG", "SET", "maxmemory", str(limit)) == b"OK"
+    refused = None
+    for i in range(20000):
+        reply = followers[0].cmd("SET", "n:%d" % i, b"v" * 200)
+        if is_error(reply):
+            refused = err_text(reply)
+            break
+    assert refused == "OOM command not allowed when used memory > 'maxmemory'.", refused
+    assert followers[0].cmd("GET", "n:0") == b"v" * 200  # reads still work

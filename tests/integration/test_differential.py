@@ -3,7 +3,8 @@ commands is sent to the server under test and to a real redis-server; every
 raw RESP reply must be byte-identical.
 
 Seed: env POLIS_DIFF_SEED (default below). Length: env POLIS_DIFF_COUNT
-(default 5000 commands over RESP2, plus a fifth of that over RESP3). On a
+(default 20,000 commands over RESP2, plus a fifth of that over RESP3;
+`make difftest N=200000 SEED=7` runs more). On a
 mismatch the failure shows the seed, the command index, the command, both
 replies and the 20 commands before it; rerun with the same seed to replay.
 
@@ -56,11 +57,13 @@ from resp_raw import RawClient, decode, encode_command
 #             periodic full state check, for keys of that type
 #   ARITY_NAMES  command names for the junk-argument generator
 TYPE_MODULES = []
+import diff_hash  # noqa: E402
+TYPE_MODULES.append(diff_hash)
 import diff_zset  # noqa: E402
 TYPE_MODULES.append(diff_zset)
 
 SEED = int(os.environ.get("POLIS_DIFF_SEED", "1337"))
-COUNT = int(os.environ.get("POLIS_DIFF_COUNT", "5000"))
+COUNT = int(os.environ.get("POLIS_DIFF_COUNT", "20000"))
 TTL_TOLERANCE_S = 2
 PTTL_TOLERANCE_MS = 2000
 HISTORY = 20

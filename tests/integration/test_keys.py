@@ -6,6 +6,7 @@ expiry."""
 import time
 
 import pytest
+import redis
 
 ERR_NOT_INT = b"-ERR value is not an integer or out of range\r\n"
 ERR_SYNTAX = b"-ERR syntax error\r\n"
@@ -356,3 +357,19 @@ def test_active_expiry_drops_dbsize(r):
 def test_object_encoding_errors(c):
     assert c.call("OBJECT", "ENCODING", "missing") == b"$-1\r\n"
     assert c.call("OBJECT", "ENCODING") == arity(b"object|encoding")
+
+
+def test_memory_usage(r):
+    assert r.memory_usage("missing") is None
+    r.set("small", "x")
+    r.set("big", "x" * 10000)
+    small, big = r.memory_usage("small"), r.memory_usage("big")
+    assert 0 < small < 200
+    assert 10000 < big < 12000
+    assert r.execute_command("MEMORY", "USAGE", "big", "SAMPLES", "0") == big
+    with pytest.raises(redis.ResponseError, match="syntax error"):
+        r.execute_command("MEMORY", "USAGE", "big", "FOO", "1")
+    with pytest.raises(redis.ResponseError, match="not an integer"):
+        r.execute_command("MEMORY", "USAGE", "big", "SAMPLES", "x")
+    assert any("USAGE" in line for line in
+               [x.decode() for x in r.execute_command("MEMORY", "HELP")])

@@ -44,6 +44,15 @@ static void test_set_get_and_options(void **state)
     EXPECT(":2\r\n", "TTL", "k"); /* rounds like Redis: (1500+500)/1000 */
 }
 
+static void test_ttl_at_the_largest_expiry(void **state)
+{
+    (void)state;
+    EXPECT("+OK\r\n", "SET", "far", "v");
+    EXPECT(":1\r\n", "PEXPIREAT", "far", "9223372036854775807");
+    EXPECT(":9223372036854776\r\n", "EXPIRETIME", "far");
+    EXPECT(":9223372036854775807\r\n", "PEXPIRETIME", "far");
+}
+
 static void test_expiry_is_driven_by_now(void **state)
 {
     (void)state;
@@ -240,6 +249,7 @@ int main(void)
         T(test_set_get_and_options), T(test_expiry_is_driven_by_now), T(test_encodings),
         T(test_counters),            T(test_ranges),                  T(test_multi_key),
         T(test_keys_and_rename),     T(test_expire_flags),            T(test_dispatch_errors),
+        T(test_ttl_at_the_largest_expiry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
