@@ -35,6 +35,11 @@
     "O(K) + O(M*log(N)) where K is the number of provided keys, N being the number of "  \
     "elements in the sorted set, and M being the number of elements popped."
 #define UNION_CX                                                                         \
+    "O(N)+O(M*log(M)) with N being the sum of the sizes of the input sorted sets, and "  \
+    "M "                                                                                 \
+    "being the number of elements in the resulting sorted set."
+/* ZUNIONSTORE's text differs from ZUNION's by one character in Redis 7.0. */
+#define UNIONSTORE_CX                                                                    \
     "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and "  \
     "M "                                                                                 \
     "being the number of elements in the resulting sorted set."
@@ -163,7 +168,7 @@ cmd_def cmd_rows_zset[] = {
          "Add multiple sorted sets", "6.2.0", UNION_CX),
     ROWSK("zunionstore", -4, W | D, kvcmd_zunionstore, G,
           "Add multiple sorted sets and store the resulting sorted set in a new key",
-          "2.0.0", UNION_CX),
+          "2.0.0", UNIONSTORE_CX),
     ROWK("bzmpop", -5, W | BL, cmd_keys_numkeys_at_2, kvcmd_bzmpop, G,
          "Remove and return members with scores in a sorted set or block until one is "
          "available",

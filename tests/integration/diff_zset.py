@@ -13,31 +13,47 @@ Replies are compared byte for byte except where Redis leaves the choice or
 the order unspecified (COMPARE):
 
   ZRANDMEMBER  which members are picked, and their order, come from each
-               server's random source. Equal replies pass; otherwise both
-               must have the same shape (null, bulk, or an array of the
-               same length), distinct members when the count was positive,
-               and the same score for a member both picked (WITHSCORES).
-               The picked members' existence is covered by the state check.
+               server's random source. The generator records the command
+               it made (_LAST), so the comparison knows the count: equal
+               replies pass; otherwise both must have the shape asked for
+               (null or bulk without a count; an array of the same length,
+               flat pairs in RESP2 and nested in RESP3 with WITHSCORES),
+               distinct members for a positive count, the whole set (same
+               pairs) when a positive count returned fewer members than
+               asked, and the same score for a member both picked. Whether
+               picks are members at all is covered by the state check.
   ZSCAN        a skiplist is scanned in its hash table's order, which
                differs between servers: replies that finish the scan
                (cursor 0) are compared as sets of (member, score) pairs;
-               unfinished ones (COUNT too small for the set) only by shape,
-               since their batches depend on the table layout. The stream
-               sends only cursor 0 or invalid cursors, and mostly COUNTs
-               large enough to finish. Errors are compared exactly.
+               unfinished ones (COUNT too small for the set) must agree on
+               the scores of the members both returned, and a finished scan
+               must hold every pair the other server returned, since their
+               batches depend on the table layout. The stream sends only
+               cursor 0 or invalid cursors (a valid non-zero cursor means
+               something only to the server that gave it), and mostly
+               COUNTs large enough to finish. Errors are compared exactly.
 
-Blocking commands: BZPOPMIN/BZPOPMAX/BZMPOP block when every key is empty,
-and the server part of blocking (parking, timeouts) is not the type's. The
-stream therefore sends them only in forms that cannot block (argument
-errors) unless POLIS_DIFF_BLOCKING=1, which adds forms that may block for a
-few milliseconds (timeouts of 0.01 s to 0.05 s) and those that serve keys.
+Lex ranges (ZRANGEBYLEX and friends) are defined over equal scores only:
+over mixed scores a skiplist's answer depends on its node levels, random
+in Redis, so it is unspecified. They go to keys of their own (LKEYS) that
+only ever hold score 0.
+
+Blocking commands: BZPOPMIN/BZPOPMAX/BZMPOP are sent with short timeouts
+(0.01 s to 0.05 s), so on empty keys both servers block for a moment and
+answer null; on keys with members they are served at once. With
+POLIS_DIFF_BLOCKING=0 (a server without blocking support) only the forms
+that fail before reading a key are sent. Their junk-argument forms are not
+generated at all: a junk timeout such as "0" would block for ever.
 """
 
 import os
 
-from resp_raw import RespError, decode
+from resp_raw import decode
 
-BLOCKING = os.environ.get("POLIS_DIFF_BLOCKING") == "1"
+BLOCKING = os.environ.get("POLIS_DIFF_BLOCKING", "1") != "0"
+
+# The last ZRANDMEMBER generated, for its comparison (see the file comment).
+_LAST = {}
 
 BULK_MEMBERS = [b"m%d" % i for i in range(300)]
 MEMBERS = [
@@ -78,10 +94,8 @@ TIMEOUTS_BAD = [b"-1", b"-0.5", b"abc", b"", b"inf", b"1e20", b"nan", b" 1", b"-
 ZKEYS = [b"zs:%d" % i for i in range(6)] + [b"zs:with space", b"zs:\x00bin"]
 
 
-# Lex ranges are defined over equal scores only: over mixed scores a
-# skiplist's answer depends on its random node levels in Redis, so it is
-# unspecified. Lex commands therefore go to keys of their own, which only
-# ever receive score 0 (ZADD ... 0 member, and lex-range ZRANGESTOREs).
+# Keys for the lex commands, which only ever receive score 0 (see the file
+# comment).
 LKEYS = [b"zl:0", b"zl:1", b"zl:2"]
 
 
@@ -335,11 +349,14 @@ def c_zrandmember(s):
                         [b"-9223372036854775808", b"4611686018427387904"]))
         if maybe(s, 0.5):
             cmd.append(b"WITHSCORES" if maybe(s, 0.95) else b"FOO")
+    _LAST[b"ZRANDMEMBER"] = cmd
     return cmd
 
 
 def c_zscan(s):
-    cursor = b"0" if maybe(s, 0.9) else pick(s, [b"abc", b"-1", b"", b" 1", b"1x"])
+    # Cursor 0 ("" reads as 0) or an invalid one: a scan started elsewhere
+    # would be meaningful only to the server that gave the cursor.
+    cursor = b"0" if maybe(s, 0.9) else pick(s, [b"abc", b"", b" 1", b"1x", b"18446744073709551616"])
     cmd = [b"ZSCAN", zkey(s), cursor]
     if maybe(s, 0.5):
         cmd += [b"MATCH", pick(s, [b"*", b"m1*", b"[ab]*", b"*a*", b"?", b"", b"\x00*"])]
@@ -389,69 +406,90 @@ ARITY_NAMES = [
     b"ZADD", b"ZINCRBY", b"ZREM", b"ZSCORE", b"ZMSCORE", b"ZCARD", b"ZCOUNT", b"ZLEXCOUNT",
     b"ZRANGE", b"ZRANGESTORE", b"ZREVRANGE", b"ZRANGEBYSCORE", b"ZREVRANGEBYSCORE",
     b"ZRANGEBYLEX", b"ZREVRANGEBYLEX", b"ZRANK", b"ZREVRANK", b"ZPOPMIN", b"ZPOPMAX", b"ZMPOP",
-    b"ZRANDMEMBER", b"ZUNIONSTORE", b"ZINTERSTORE", b"ZDIFFSTORE", b"ZUNION", b"ZINTER",
+    b"ZUNIONSTORE", b"ZINTERSTORE", b"ZDIFFSTORE", b"ZUNION", b"ZINTER",
     b"ZDIFF", b"ZINTERCARD", b"ZREMRANGEBYRANK", b"ZREMRANGEBYSCORE", b"ZREMRANGEBYLEX",
     b"ZSCAN",
 ]
-# BZPOPMIN/BZPOPMAX/BZMPOP are left out of the junk-argument generator: junk
-# timeouts such as "0" would block on empty keys (see the file comment).
+# Left out of the junk-argument generator: BZPOPMIN/BZPOPMAX/BZMPOP (see the
+# file comment), and ZRANDMEMBER, whose comparison reads the command its
+# own generator made.
 
 
 # ---- comparisons -----------------------------------------------------------------------
 
 
-def _shape(v):
-    if v is None:
-        return "null"
-    if isinstance(v, list):
-        return "array"
-    if isinstance(v, RespError):
-        return "error"
-    return type(v).__name__
+def _is_error(raw):
+    return raw[:1] == b"-"
 
 
-def _pairs(items):
-    """The (member, score) pairs of a RESP3 WITHSCORES reply (nested), or
-    None for a flat reply (RESP2, where members and scores cannot be told
-    apart without the command)."""
-    if items and all(isinstance(x, list) and len(x) == 2 for x in items):
-        return [(m, float(sc)) for m, sc in items]
-    return None
+def _picks(reply, withscores):
+    """[(member, score or None)] of a decoded ZRANDMEMBER array reply, or None
+    if it is not shaped as the command asks (RESP3 nests WITHSCORES pairs)."""
+    if not withscores:
+        return [(m, None) for m in reply] if all(isinstance(m, bytes) for m in reply) else None
+    if reply and isinstance(reply[0], list):
+        if not all(isinstance(p, list) and len(p) == 2 for p in reply):
+            return None
+        return [(m, float(sc)) for m, sc in reply]
+    if len(reply) % 2 or not all(isinstance(x, bytes) for x in reply):
+        return None
+    try:
+        return [(m, float(sc)) for m, sc in zip(reply[0::2], reply[1::2])]
+    except ValueError:
+        return None
 
 
 def compare_zrandmember(a, b):
     if a == b:
         return True, ""
-    da, db = decode(a), decode(b)
-    if _shape(da) != _shape(db) or isinstance(da, RespError):
+    if _is_error(a) or _is_error(b) or a[:1] != b[:1]:
         return False, "ZRANDMEMBER replies differ in kind"
-    if not isinstance(da, list):
-        return da is not None and db is not None, "ZRANDMEMBER single picks differ in kind"
-    if len(da) != len(db):
+    cmd = _LAST.get(b"ZRANDMEMBER")
+    da, db = decode(a), decode(b)
+    if cmd is None or len(cmd) < 3:
+        return (isinstance(da, bytes) and isinstance(db, bytes),
+                "ZRANDMEMBER single picks differ in kind")
+    count, withscores = int(cmd[2]), len(cmd) == 4
+    if not (isinstance(da, list) and isinstance(db, list)) or len(da) != len(db):
         return False, "ZRANDMEMBER replies differ in length"
-    pa, pb = _pairs(da), _pairs(db)
-    if pa is not None and pb is not None:
+    pa, pb = _picks(da, withscores), _picks(db, withscores)
+    if pa is None or pb is None:
+        return False, "ZRANDMEMBER reply is not shaped as the command asks"
+    if count > 0:
+        for picks in (pa, pb):
+            if len({m for m, _ in picks}) != len(picks):
+                return False, "ZRANDMEMBER with a positive count repeated a member"
+        if len(pa) < count and dict(pa) != dict(pb):
+            return False, "ZRANDMEMBER whole-set replies differ"
+    if withscores:
         sa, sb = dict(pa), dict(pb)
-        for m in set(sa) & set(sb):
+        for m in sa.keys() & sb.keys():
             if sa[m] != sb[m]:
-                return False, "ZRANDMEMBER gives member %r two scores" % m
+                return False, "ZRANDMEMBER gave member %r two scores" % (m,)
     return True, ""
 
 
 def compare_zscan(a, b):
     if a == b:
         return True, ""
-    da, db = decode(a), decode(b)
-    if not (isinstance(da, list) and isinstance(db, list)):
+    if _is_error(a) or _is_error(b) or a[:1] != b[:1]:
         return False, "ZSCAN replies differ"
-    (ca, ia), (cb, ib) = da, db
+    (ca, ia), (cb, ib) = decode(a), decode(b)
     if len(ia) % 2 or len(ib) % 2:
         return False, "ZSCAN returned an odd number of items"
-    if ca == b"0" and cb == b"0":
-        sa = sorted(zip(ia[0::2], ia[1::2]))
-        sb = sorted(zip(ib[0::2], ib[1::2]))
-        return sa == sb, "ZSCAN (member, score) sets differ"
-    # An unfinished scan: batches depend on each server's table layout.
+    pa, pb = list(zip(ia[0::2], ia[1::2])), list(zip(ib[0::2], ib[1::2]))
+    da, db = dict(pa), dict(pb)
+    if len(da) != len(pa) or len(db) != len(pb):
+        return False, "ZSCAN repeated a member within one reply"
+    for m in da.keys() & db.keys():
+        if da[m] != db[m]:
+            return False, "ZSCAN gave member %r two scores" % (m,)
+    if ca == cb == b"0":
+        return da == db, "ZSCAN (member, score) sets differ"
+    if ca == b"0" and not db.keys() <= da.keys():
+        return False, "ZSCAN: the reference saw members a full polis scan did not"
+    if cb == b"0" and not da.keys() <= db.keys():
+        return False, "ZSCAN: polis saw members a full reference scan did not"
     return True, ""
 
 
