@@ -499,7 +499,8 @@ static bool zset_add(const zset_env *env, kv_obj *o, double *score, const char *
         zadd_listpack(env, o, score, m, len, flags, out, &nan))
         return !nan;
     zsl *z = zskl(o);
-    zsl_node *n = zsl_find(z, m, len);
+    uint64_t hash = zsl_hash(z, m, len);
+    zsl_node *n = zsl_find_h(z, m, len, hash);
     if (n != NULL) {
         if (!zadd_new_score(flags, n->score, score, out, &nan)) return !nan;
         if (*score != n->score) {
@@ -512,7 +513,7 @@ static bool zset_add(const zset_env *env, kv_obj *o, double *score, const char *
         *out = ZADD_NOP;
         return true;
     }
-    zsl_insert(z, *score, m, len);
+    zsl_insert_h(z, *score, m, len, hash);
     *out = ZADD_ADDED;
     return true;
 }
@@ -1030,7 +1031,8 @@ static void zadd_generic(cmd_ctx *c, int flags)
     }
     size_t pairs = elements / 2;
     if (!zadd_check_flags_or_reply(c, flags, pairs)) return;
-    double *scores = mem_alloc(pairs * sizeof *scores);
+    double stack_scores[16];
+    double *scores = pairs <= 16 ? stack_scores : mem_alloc(pairs * sizeof *scores);
     kv_obj *o = NULL;
     zadd_result res = {0, 0, 0, 0, false};
     for (size_t j = 0; j < pairs; j++)
@@ -1053,7 +1055,7 @@ static void zadd_generic(cmd_ctx *c, int flags)
     else
         resp_null(c->w);
 done:
-    mem_free(scores);
+    if (scores != stack_scores) mem_free(scores);
 }
 
 void kvcmd_zadd(cmd_ctx *c)

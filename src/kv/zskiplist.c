@@ -221,10 +221,20 @@ static void find_update(const zsl *z, const zsl_node *n, zsl_node **update)
     PASSERT(update[0]->lv[0].forward == n);
 }
 
+zsl_node *zsl_find_h(const zsl *z, const char *member, size_t len, uint64_t hash)
+{
+    if (dict_size(&z->members) == 0) return NULL;
+    return (zsl_node *)dict_find_h(&z->members, member, len, hash);
+}
+
 zsl_node *zsl_insert(zsl *z, double score, const char *member, size_t len)
 {
+    return zsl_insert_h(z, score, member, len, zsl_hash(z, member, len));
+}
+
+zsl_node *zsl_insert_h(zsl *z, double score, const char *member, size_t len, uint64_t hash)
+{
     PASSERT(score == score); /* never NaN */
-    uint64_t hash = dict_hash(&z->members, member, len);
     zsl_node *x = node_new(level_of(hash), score, member, len);
     link_node(z, x);
     dict_add_h(&z->members, &x->hnode, hash);

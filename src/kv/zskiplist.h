@@ -150,6 +150,14 @@ zsl_node *zsl_find(const zsl *z, const char *member, size_t len);
 /* Inserts a member that is not present (the caller checked); score is not
  * NaN. Returns the new node. */
 zsl_node *zsl_insert(zsl *z, double score, const char *member, size_t len);
+/* The same with the member's hash computed once (zsl_hash) for both: a
+ * lookup followed by an insert, as ZADD does. */
+static inline uint64_t zsl_hash(const zsl *z, const char *member, size_t len)
+{
+    return dict_hash(&z->members, member, len);
+}
+zsl_node *zsl_find_h(const zsl *z, const char *member, size_t len, uint64_t hash);
+zsl_node *zsl_insert_h(zsl *z, double score, const char *member, size_t len, uint64_t hash);
 /* Unlinks n from the list and the table and frees it. */
 void zsl_remove(zsl *z, zsl_node *n);
 /* Changes n's score, moving it if its place changes; n stays valid. */

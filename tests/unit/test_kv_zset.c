@@ -53,9 +53,17 @@ static const char *zrun_in(kv_keyspace *ks, const cmd_limits *limits, run_flags 
     } else if (!cmd_arity_ok(d, argc)) {
         cmd_reply_arity(&w, d);
     } else {
-        cmd_ctx c = {.argv = argv, .argc = argc, .cmd = d, .ks = ks, .w = &w,
-                     .now_ms = W.now_ms, .rand_seed = W.rand_seed, .revision = ++W.revision,
-                     .limits = *limits, .timed_out = f.timed_out, .no_block = f.no_block};
+        cmd_ctx c = {.argv = argv,
+                     .argc = argc,
+                     .cmd = d,
+                     .ks = ks,
+                     .w = &w,
+                     .now_ms = W.now_ms,
+                     .rand_seed = W.rand_seed,
+                     .revision = ++W.revision,
+                     .limits = *limits,
+                     .timed_out = f.timed_out,
+                     .no_block = f.no_block};
         d->proc(&c);
         last_ctx = c;
     }
@@ -101,13 +109,17 @@ static const char *zrun_flags(run_flags f, const char *first, ...)
 }
 
 #define ZX(reply, ...) assert_string_equal(zrun(__VA_ARGS__, NULL), reply)
-#define ARG(s) {s, sizeof(s) - 1}
+#define ARG(s)                                                                           \
+    {                                                                                    \
+        s, sizeof(s) - 1                                                                 \
+    }
 
 /* For arguments and replies holding NUL bytes. */
 static void zx_argv(const char *reply, size_t reply_len, const cmd_arg *argv, size_t argc)
 {
     size_t len;
-    const char *got = zrun_in(&W.ks, &W.limits, (run_flags){false, false}, argv, argc, &len);
+    const char *got =
+        zrun_in(&W.ks, &W.limits, (run_flags){false, false}, argv, argc, &len);
     assert_int_equal(len, reply_len);
     assert_memory_equal(got, reply, len);
 }
@@ -180,7 +192,8 @@ static void test_blocking_contract(void **state)
     assert_int_equal(last_ctx.block_timeout_ms, 0);
     assert_string_equal(zrun_flags(none, "BZPOPMIN", "a", "0.0019", NULL), "");
     assert_int_equal(last_ctx.block_timeout_ms, 1);
-    assert_string_equal(zrun_flags(none, "BZMPOP", "2.5", "2", "a", "b", "MIN", NULL), "");
+    assert_string_equal(zrun_flags(none, "BZMPOP", "2.5", "2", "a", "b", "MIN", NULL),
+                        "");
     assert_true(last_ctx.block);
     assert_int_equal(last_ctx.block_timeout_ms, 2500);
     /* Timed out, or not allowed to block: a null array. */
@@ -188,12 +201,15 @@ static void test_blocking_contract(void **state)
     assert_false(last_ctx.block);
     assert_string_equal(zrun_flags(no_block, "BZPOPMAX", "a", "0", NULL), "*-1\r\n");
     assert_false(last_ctx.block);
-    assert_string_equal(zrun_flags(timed_out, "BZMPOP", "1", "1", "a", "MAX", NULL), "*-1\r\n");
-    assert_string_equal(zrun_flags(no_block, "BZMPOP", "0", "1", "a", "MIN", "COUNT", "3", NULL),
+    assert_string_equal(zrun_flags(timed_out, "BZMPOP", "1", "1", "a", "MAX", NULL),
                         "*-1\r\n");
+    assert_string_equal(
+        zrun_flags(no_block, "BZMPOP", "0", "1", "a", "MIN", "COUNT", "3", NULL),
+        "*-1\r\n");
     W_proto = 3;
     assert_string_equal(zrun_flags(timed_out, "BZPOPMIN", "a", "1", NULL), "_\r\n");
-    assert_string_equal(zrun_flags(no_block, "BZMPOP", "0", "1", "a", "MIN", NULL), "_\r\n");
+    assert_string_equal(zrun_flags(no_block, "BZMPOP", "0", "1", "a", "MIN", NULL),
+                        "_\r\n");
     W_proto = 2;
     /* A key with members is served at once, whatever the flags. */
     zrun("ZADD", "a", "1", "x", "2", "y", NULL);
@@ -206,8 +222,9 @@ static void test_blocking_contract(void **state)
     ZX(":0\r\n", "EXISTS", "a");
     /* Errors never block. */
     zrun("SET", "s", "v", NULL);
-    assert_string_equal(zrun_flags(none, "BZPOPMIN", "nokey", "s", "1", NULL),
-                        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n");
+    assert_string_equal(
+        zrun_flags(none, "BZPOPMIN", "nokey", "s", "1", NULL),
+        "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n");
     assert_false(last_ctx.block);
     assert_string_equal(zrun_flags(none, "BZPOPMIN", "nokey", "-1", NULL),
                         "-ERR timeout is negative\r\n");
@@ -255,7 +272,8 @@ static void check_random_picks(const char *key, size_t n)
     }
     /* Repeats allowed with a negative count; WITHSCORES pairs each member
      * with its score. */
-    size_t got = read_bulks(zrun("ZRANDMEMBER", key, "-1000", "WITHSCORES", NULL), items, 2048);
+    size_t got =
+        read_bulks(zrun("ZRANDMEMBER", key, "-1000", "WITHSCORES", NULL), items, 2048);
     assert_int_equal(got, 2000);
     for (size_t i = 0; i < got; i += 2) {
         assert_true(member_of(&items[i], n));
@@ -319,7 +337,8 @@ static void test_zscan_skiplist(void **state)
     char cursor[32] = "0";
     size_t calls = 0;
     do {
-        const char *array = scan_items(zrun("ZSCAN", "sk", cursor, "COUNT", "20", NULL), cursor);
+        const char *array =
+            scan_items(zrun("ZSCAN", "sk", cursor, "COUNT", "20", NULL), cursor);
         size_t got = read_bulks(array, items, 4096);
         assert_true(got % 2 == 0);
         for (size_t i = 0; i < got; i += 2) {
@@ -340,11 +359,11 @@ static void test_zscan_skiplist(void **state)
     assert_string_equal(cursor, "0");
     assert_true(calls > 1);
     assert_true(saw_pinf && saw_half);
-    for (size_t i = 0; i < N; i++) assert_true(seen[i]);
+    for (size_t i = 0; i < N; i++)
+        assert_true(seen[i]);
     /* MATCH filters members; scores go with them. */
-    const char *array = scan_items(zrun("ZSCAN", "sk", "0", "MATCH", "half", "COUNT", "1000",
-                                        NULL),
-                                   cursor);
+    const char *array = scan_items(
+        zrun("ZSCAN", "sk", "0", "MATCH", "half", "COUNT", "1000", NULL), cursor);
     size_t got = read_bulks(array, items, 4096);
     assert_int_equal(got, 2);
     assert_true(item_is(&items[0], "half") && item_is(&items[1], "1.5"));
@@ -353,12 +372,14 @@ static void test_zscan_skiplist(void **state)
 /* ---- Both encodings answer alike ----------------------------------------------- */
 
 static const char *const Z_KEYS[] = {"k1", "k2", "k3"};
-static const char *const Z_MEMBERS[] = {"a", "b", "c", "d", "e", "1", "2", "10", "-3", "xyzzy", ""};
-static const char *const Z_SCORES[] = {"0", "1", "2", "-1", "1.5", "inf", "-inf", "3", "10",
-                                       "0.25", "1e300"};
+static const char *const Z_MEMBERS[] = {"a", "b",  "c",  "d",     "e", "1",
+                                        "2", "10", "-3", "xyzzy", ""};
+static const char *const Z_SCORES[] = {"0",    "1", "2",  "-1",   "1.5",  "inf",
+                                       "-inf", "3", "10", "0.25", "1e300"};
 static const char *const Z_RANKS[] = {"0", "1", "-1", "2", "-3", "5", "100"};
 static const char *const Z_BOUNDS[] = {"-inf", "+inf", "0", "(1", "1.5", "(2", "3", "10"};
-static const char *const Z_LEX[] = {"-", "+", "[a", "(b", "[c", "(1", "[10", "[", "(xyzzy"};
+static const char *const Z_LEX[] = {"-",  "+",   "[a", "(b",    "[c",
+                                    "(1", "[10", "[",  "(xyzzy"};
 
 #define PICK(r, pool) pool[rng_below(r, sizeof pool / sizeof pool[0])]
 
@@ -369,25 +390,10 @@ static size_t push(cmd_arg *argv, size_t argc, const char *s)
     return argc + 1;
 }
 
-/* A random sorted set command over a few keys (no OBJECT or ZSCAN: those
- * differ by design between encodings). */
-static size_t random_command(rng *r, cmd_arg *argv)
+static size_t random_write(rng *r, cmd_arg *argv, const char *key)
 {
-    static const char *const reads[] = {"ZRANGE", "ZREVRANGE", "ZRANGEBYSCORE",
-                                        "ZREVRANGEBYSCORE", "ZRANGEBYLEX", "ZREVRANGEBYLEX",
-                                        "ZCOUNT", "ZLEXCOUNT", "ZREMRANGEBYRANK",
-                                        "ZREMRANGEBYSCORE", "ZREMRANGEBYLEX"};
     size_t argc = 0;
-    const char *key = PICK(r, Z_KEYS);
-    switch (rng_below(r, 13)) {
-    case 12:
-        argc = push(argv, argc, rng_below(r, 3) ? "ZADD" : "ZREM");
-        argc = push(argv, argc, "lx");
-        if (argv[0].ptr[1] == 'A') argc = push(argv, argc, "0");
-        return push(argv, argc, PICK(r, Z_MEMBERS));
-    case 0:
-    case 1:
-    case 2:
+    if (rng_below(r, 4) != 0) {
         argc = push(argv, argc, "ZADD");
         argc = push(argv, argc, key);
         if (rng_below(r, 4) == 0) argc = push(argv, argc, rng_below(r, 2) ? "GT" : "CH");
@@ -396,50 +402,80 @@ static size_t random_command(rng *r, cmd_arg *argv)
             argc = push(argv, argc, PICK(r, Z_MEMBERS));
         }
         return argc;
-    case 3:
-        argc = push(argv, argc, rng_below(r, 2) ? "ZINCRBY" : "ZREM");
-        argc = push(argv, argc, key);
-        if (argv[0].ptr[1] == 'I') argc = push(argv, argc, PICK(r, Z_SCORES));
-        return push(argv, argc, PICK(r, Z_MEMBERS));
-    case 4: {
-        const char *name = PICK(r, reads);
-        bool lex = strstr(name, "LEX") != NULL, rank = strstr(name, "BY") == NULL;
-        argc = push(argv, argc, name);
-        /* Lex ranges are defined over equal scores only (over mixed ones
-         * Redis's encodings disagree with each other): "lx" has score 0. */
-        argc = push(argv, argc, lex ? "lx" : key);
-        const char *const *pool = lex ? Z_LEX : rank ? Z_RANKS : Z_BOUNDS;
-        size_t pool_n = lex ? 9 : rank ? 7 : 8;
-        argc = push(argv, argc, pool[rng_below(r, pool_n)]);
-        argc = push(argv, argc, pool[rng_below(r, pool_n)]);
-        if (!lex && strncmp(name, "ZREM", 4) != 0 && strcmp(name, "ZCOUNT") != 0 &&
-            rng_below(r, 2))
-            argc = push(argv, argc, "WITHSCORES");
-        if (!rank && name[1] == 'R' && name[2] != 'E' && rng_below(r, 3) == 0) {
-            argc = push(argv, argc, "LIMIT");
-            argc = push(argv, argc, PICK(r, Z_RANKS));
-            argc = push(argv, argc, PICK(r, Z_RANKS));
-        }
-        return argc;
     }
-    case 5:
-        argc = push(argv, argc, PICK(r, ((const char *const[]){"ZSCORE", "ZRANK", "ZREVRANK"})));
+    argc = push(argv, argc, rng_below(r, 2) ? "ZINCRBY" : "ZREM");
+    argc = push(argv, argc, key);
+    if (argv[0].ptr[1] == 'I') argc = push(argv, argc, PICK(r, Z_SCORES));
+    return push(argv, argc, PICK(r, Z_MEMBERS));
+}
+
+/* Ranges by rank, score or lex, read or removed. Lex ranges are defined
+ * over equal scores only (over mixed ones Redis's encodings disagree with
+ * each other), so they go to "lx", which only ever holds score 0. */
+static size_t random_range(rng *r, cmd_arg *argv, const char *key)
+{
+    static const char *const names[] = {
+        "ZRANGE",          "ZREVRANGE",        "ZRANGEBYSCORE", "ZREVRANGEBYSCORE",
+        "ZRANGEBYLEX",     "ZREVRANGEBYLEX",   "ZCOUNT",        "ZLEXCOUNT",
+        "ZREMRANGEBYRANK", "ZREMRANGEBYSCORE", "ZREMRANGEBYLEX"};
+    const char *name = PICK(r, names);
+    bool lex = strstr(name, "LEX") != NULL, rank = strstr(name, "BY") == NULL;
+    size_t argc = push(argv, 0, name);
+    argc = push(argv, argc, lex ? "lx" : key);
+    const char *const *pool = lex ? Z_LEX : rank ? Z_RANKS : Z_BOUNDS;
+    size_t pool_n = lex ? 9 : rank ? 7 : 8;
+    argc = push(argv, argc, pool[rng_below(r, pool_n)]);
+    argc = push(argv, argc, pool[rng_below(r, pool_n)]);
+    bool reply_range = strncmp(name, "ZREM", 4) != 0 && strcmp(name, "ZCOUNT") != 0;
+    if (!lex && reply_range && rng_below(r, 2)) argc = push(argv, argc, "WITHSCORES");
+    if (!rank && reply_range && name[1] == 'R' && rng_below(r, 3) == 0) {
+        argc = push(argv, argc, "LIMIT");
+        argc = push(argv, argc, PICK(r, Z_RANKS));
+        argc = push(argv, argc, PICK(r, Z_RANKS));
+    }
+    return argc;
+}
+
+static size_t random_pop_or_pick(rng *r, cmd_arg *argv, const char *key)
+{
+    size_t argc = 0;
+    switch (rng_below(r, 4)) {
+    case 0:
+        argc = push(argv, argc,
+                    PICK(r, ((const char *const[]){"ZSCORE", "ZRANK", "ZREVRANK"})));
         argc = push(argv, argc, key);
         return push(argv, argc, PICK(r, Z_MEMBERS));
-    case 6:
+    case 1:
         argc = push(argv, argc, rng_below(r, 2) ? "ZPOPMIN" : "ZPOPMAX");
         argc = push(argv, argc, key);
         if (rng_below(r, 2)) argc = push(argv, argc, PICK(r, Z_RANKS));
         return argc;
-    case 7:
+    case 2:
         argc = push(argv, argc, "ZRANDMEMBER");
         argc = push(argv, argc, key);
-        argc = push(argv, argc, PICK(r, ((const char *const[]){"1", "2", "-5", "3", "20", "-1"})));
+        argc = push(argv, argc,
+                    PICK(r, ((const char *const[]){"1", "2", "-5", "3", "20", "-1"})));
         if (rng_below(r, 2)) argc = push(argv, argc, "WITHSCORES");
         return argc;
-    case 8:
-        argc = push(argv, argc, PICK(r, ((const char *const[]){"ZUNIONSTORE", "ZINTERSTORE",
-                                                                "ZDIFFSTORE"})));
+    default:
+        argc = push(argv, argc, "ZMPOP");
+        argc = push(argv, argc, "2");
+        argc = push(argv, argc, key);
+        argc = push(argv, argc, PICK(r, Z_KEYS));
+        argc = push(argv, argc, rng_below(r, 2) ? "MIN" : "MAX");
+        argc = push(argv, argc, "COUNT");
+        return push(argv, argc, PICK(r, ((const char *const[]){"1", "2", "7"})));
+    }
+}
+
+static size_t random_multi(rng *r, cmd_arg *argv, const char *key)
+{
+    size_t argc = 0;
+    switch (rng_below(r, 3)) {
+    case 0:
+        argc = push(
+            argv, argc,
+            PICK(r, ((const char *const[]){"ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE"})));
         argc = push(argv, argc, key);
         argc = push(argv, argc, "2");
         argc = push(argv, argc, PICK(r, Z_KEYS));
@@ -453,26 +489,44 @@ static size_t random_command(rng *r, cmd_arg *argv)
             argc = push(argv, argc, PICK(r, weights));
         }
         return argc;
-    case 9:
-        argc = push(argv, argc, PICK(r, ((const char *const[]){"ZUNION", "ZINTER", "ZDIFF"})));
+    case 1:
+        argc = push(argv, argc,
+                    PICK(r, ((const char *const[]){"ZUNION", "ZINTER", "ZDIFF"})));
         argc = push(argv, argc, "3");
-        for (int i = 0; i < 3; i++) argc = push(argv, argc, PICK(r, Z_KEYS));
+        for (int i = 0; i < 3; i++)
+            argc = push(argv, argc, PICK(r, Z_KEYS));
         return push(argv, argc, "WITHSCORES");
-    case 10:
+    default:
         argc = push(argv, argc, "ZRANGESTORE");
         argc = push(argv, argc, key);
         argc = push(argv, argc, PICK(r, Z_KEYS));
         argc = push(argv, argc, PICK(r, Z_BOUNDS));
         argc = push(argv, argc, PICK(r, Z_BOUNDS));
         return push(argv, argc, "BYSCORE");
-    default:
-        argc = push(argv, argc, "ZMPOP");
-        argc = push(argv, argc, "2");
-        argc = push(argv, argc, key);
-        argc = push(argv, argc, PICK(r, Z_KEYS));
-        argc = push(argv, argc, rng_below(r, 2) ? "MIN" : "MAX");
-        argc = push(argv, argc, "COUNT");
-        return push(argv, argc, PICK(r, ((const char *const[]){"1", "2", "7"})));
+    }
+}
+
+/* A random sorted set command over a few keys (no OBJECT or ZSCAN: those
+ * differ by design between encodings). */
+static size_t random_command(rng *r, cmd_arg *argv)
+{
+    const char *key = PICK(r, Z_KEYS);
+    switch (rng_below(r, 6)) {
+    case 0:
+    case 1:
+        return random_write(r, argv, key);
+    case 2:
+        return random_range(r, argv, key);
+    case 3:
+        return random_pop_or_pick(r, argv, key);
+    case 4:
+        return random_multi(r, argv, key);
+    default: {
+        size_t argc = push(argv, 0, rng_below(r, 3) ? "ZADD" : "ZREM");
+        argc = push(argv, argc, "lx");
+        if (argv[0].ptr[1] == 'A') argc = push(argv, argc, "0");
+        return push(argv, argc, PICK(r, Z_MEMBERS));
+    }
     }
 }
 
@@ -499,13 +553,16 @@ static void test_encodings_answer_alike(void **state)
         cmd_arg argv[32];
         size_t argc = random_command(&r, argv), len;
         W_proto = i % 3 == 0 ? 3 : 2;
-        const char *a = zrun_in(&W.ks, &W.limits, (run_flags){false, false}, argv, argc, &len);
+        const char *a =
+            zrun_in(&W.ks, &W.limits, (run_flags){false, false}, argv, argc, &len);
         assert_true(len < sizeof expect);
         memcpy(expect, a, len + 1);
-        const char *b = zrun_in(&sk, &all_skiplist, (run_flags){false, false}, argv, argc, &len);
+        const char *b =
+            zrun_in(&sk, &all_skiplist, (run_flags){false, false}, argv, argc, &len);
         if (strcmp(expect, b) != 0) {
             fprintf(stderr, "command %d:", i);
-            for (size_t k = 0; k < argc; k++) fprintf(stderr, " %s", argv[k].ptr);
+            for (size_t k = 0; k < argc; k++)
+                fprintf(stderr, " %s", argv[k].ptr);
             fprintf(stderr, "\n");
         }
         assert_string_equal(b, expect);
@@ -547,15 +604,16 @@ static int load_bytes(kv_keyspace *ks, const char *data, size_t len)
 /* The same reply from a key in two keyspaces. */
 static void expect_same(kv_keyspace *b, const char *cmd, const char *key)
 {
-    cmd_arg argv[5] = {{cmd, strlen(cmd)}, {key, strlen(key)}, {"0", 1}, {"-1", 2},
-                       {"WITHSCORES", 10}};
+    cmd_arg argv[5] = {
+        {cmd, strlen(cmd)}, {key, strlen(key)}, {"0", 1}, {"-1", 2}, {"WITHSCORES", 10}};
     size_t argc = strcmp(cmd, "ZRANGE") == 0 ? 5 : 2, len;
     static char want[1 << 17];
-    const char *a = zrun_in(&W.ks, &W.limits, (run_flags){false, false}, argv, argc, &len);
+    const char *a =
+        zrun_in(&W.ks, &W.limits, (run_flags){false, false}, argv, argc, &len);
     assert_true(len < sizeof want);
     memcpy(want, a, len + 1);
-    assert_string_equal(zrun_in(b, &W.limits, (run_flags){false, false}, argv, argc, &len),
-                        want);
+    assert_string_equal(
+        zrun_in(b, &W.limits, (run_flags){false, false}, argv, argc, &len), want);
 }
 
 static void fill_for_dump(void)
@@ -567,8 +625,8 @@ static void fill_for_dump(void)
     zrun("ZADD", "negzero", "-0", "a", "0", "b", NULL);
     ZX("$2\r\n-0\r\n", "ZSCORE", "negzero", "a");
     set_limits(128, 64);
-    static const cmd_arg bin[] = {ARG("ZADD"), ARG("bin"), ARG("1"), ARG("nul\000byte"),
-                                  ARG("2"), ARG("")};
+    static const cmd_arg bin[] = {ARG("ZADD"),        ARG("bin"), ARG("1"),
+                                  ARG("nul\000byte"), ARG("2"),   ARG("")};
     ZXA(":2\r\n", bin);
     zrun("EXPIRE", "small", "1000", NULL);
 }
@@ -622,10 +680,10 @@ static void test_digest_ignores_encoding(void **state)
     kv_init(&sk, 5);
     cmd_limits all_skiplist = W.limits;
     all_skiplist.zset_max_listpack_entries = 0;
-    static const cmd_arg add1[] = {ARG("ZADD"), ARG("k"), ARG("1"), ARG("a"), ARG("2"), ARG("b"),
-                                   ARG("3"), ARG("c")};
-    static const cmd_arg add2[] = {ARG("ZADD"), ARG("k"), ARG("3"), ARG("c"), ARG("1"), ARG("a"),
-                                   ARG("2"), ARG("b")};
+    static const cmd_arg add1[] = {ARG("ZADD"), ARG("k"), ARG("1"), ARG("a"),
+                                   ARG("2"),    ARG("b"), ARG("3"), ARG("c")};
+    static const cmd_arg add2[] = {ARG("ZADD"), ARG("k"), ARG("3"), ARG("c"),
+                                   ARG("1"),    ARG("a"), ARG("2"), ARG("b")};
     size_t len;
     zrun_in(&W.ks, &W.limits, (run_flags){false, false}, add1, 8, &len);
     zrun_in(&sk, &all_skiplist, (run_flags){false, false}, add2, 8, &len);
@@ -639,17 +697,20 @@ static void test_digest_ignores_encoding(void **state)
     static const cmd_arg back[] = {ARG("ZINCRBY"), ARG("k"), ARG("-0.5"), ARG("b")};
     zrun_in(&sk, &all_skiplist, (run_flags){false, false}, back, 4, &len);
     assert_int_equal(kv_digest(&W.ks, W.now_ms), kv_digest(&sk, W.now_ms));
-    static const cmd_arg swap[] = {ARG("ZADD"), ARG("k"), ARG("1"), ARG("b"), ARG("2"), ARG("a")};
+    static const cmd_arg swap[] = {ARG("ZADD"), ARG("k"), ARG("1"),
+                                   ARG("b"),    ARG("2"), ARG("a")};
     zrun_in(&sk, &all_skiplist, (run_flags){false, false}, swap, 6, &len);
     assert_int_not_equal(kv_digest(&W.ks, W.now_ms), kv_digest(&sk, W.now_ms));
     kv_destroy(&sk);
 }
 
-/* ---- Malformed dumps ---------------------------------------------------------------- */
+/* ---- Malformed dumps ----------------------------------------------------------------
+ */
 
 static void put_u64(buf *b, uint64_t v)
 {
-    for (int i = 0; i < 8; i++) buf_append_char(b, (char)(v >> (8 * i)));
+    for (int i = 0; i < 8; i++)
+        buf_append_char(b, (char)(v >> (8 * i)));
 }
 
 static void put_varint(buf *b, uint64_t v)
@@ -739,7 +800,8 @@ static void test_malformed_listpack_dumps(void **state)
     (void)state;
     lpb l = {BUF_INIT, 0};
     /* Valid: (a, 1) (b, 2.5) (c, inf). */
-    lpb_str(&l, "a"), lpb_int(&l, 1), lpb_str(&l, "b"), lpb_str(&l, "2.5"), lpb_str(&l, "c");
+    lpb_str(&l, "a"), lpb_int(&l, 1), lpb_str(&l, "b"), lpb_str(&l, "2.5"),
+        lpb_str(&l, "c");
     lpb_str(&l, "inf");
     assert_int_equal(load_listpack(&l, l.count), 0);
     /* No members, an odd count, a count the entries do not have. */
@@ -786,7 +848,8 @@ static int load_skiplist(const char *const *members, const double *scores, size_
     buf value = BUF_INIT;
     put_u64(&value, 42);
     put_varint(&value, count);
-    for (size_t i = 0; i < n; i++) put_member(&value, members[i], scores[i]);
+    for (size_t i = 0; i < n; i++)
+        put_member(&value, members[i], scores[i]);
     int rv = load_value(KV_ENC_SKIPLIST, &value);
     buf_free(&value);
     return rv;
@@ -847,7 +910,8 @@ static void check_against_model(const zsl *z, const double *model)
         assert_true(n->score == model[i]);
         size_t rank = 1;
         for (size_t j = 0; j < MODEL_N; j++)
-            if (!isnan(model[j]) && (model[j] < model[i] || (model[j] == model[i] && j < i)))
+            if (!isnan(model[j]) &&
+                (model[j] < model[i] || (model[j] == model[i] && j < i)))
                 rank++;
         assert_int_equal(zsl_rank(z, n), rank);
         assert_ptr_equal(zsl_at_rank(z, rank), n);
@@ -862,7 +926,8 @@ static void test_skiplist_model(void **state)
     (void)state;
     zsl *z = zsl_new(9);
     static double model[MODEL_N];
-    for (size_t i = 0; i < MODEL_N; i++) model[i] = NAN;
+    for (size_t i = 0; i < MODEL_N; i++)
+        model[i] = NAN;
     rng r;
     rng_seed(&r, 11);
     for (int step = 0; step < 20000; step++) {
@@ -914,7 +979,8 @@ static void test_skiplist_model(void **state)
     zsl_free(z);
 }
 
-/* ---- Accounting, revisions, table rows ---------------------------------------------- */
+/* ---- Accounting, revisions, table rows ----------------------------------------------
+ */
 
 static void test_value_bytes_track_memory(void **state)
 {
@@ -939,7 +1005,7 @@ static void test_revisions_and_dirty(void **state)
     kv_obj *o = key_obj(&W.ks, "k");
     assert_int_equal(o->revision, W.revision);
     uint64_t rev = W.revision, dirty = W.ks.dirty;
-    zrun("ZADD", "k", "1", "a", NULL);     /* no change */
+    zrun("ZADD", "k", "1", "a", NULL);       /* no change */
     zrun("ZADD", "k", "NX", "5", "a", NULL); /* no change */
     zrun("ZREM", "k", "nosuch", NULL);
     zrun("ZRANGE", "k", "0", "-1", NULL);
@@ -957,18 +1023,19 @@ static void test_command_rows(void **state)
 {
     (void)state;
     ZX("*2\r\n$1\r\na\r\n$1\r\nb\r\n", "COMMAND", "GETKEYS", "BZPOPMIN", "a", "b", "0");
-    ZX("*2\r\n$1\r\nd\r\n$1\r\ns\r\n", "COMMAND", "GETKEYS", "ZRANGESTORE", "d", "s", "0", "1");
+    ZX("*2\r\n$1\r\nd\r\n$1\r\ns\r\n", "COMMAND", "GETKEYS", "ZRANGESTORE", "d", "s", "0",
+       "1");
     ZX("*1\r\n$1\r\nk\r\n", "COMMAND", "GETKEYS", "ZADD", "k", "1", "a");
     ZX("-ERR unknown command 'ZFOO', with args beginning with: 'k' \r\n", "ZFOO", "k");
     const char *info = zrun("COMMAND", "INFO", "zadd", NULL);
-    assert_non_null(strstr(info, "$4\r\nzadd\r\n:-4\r\n*3\r\n+write\r\n+denyoom\r\n+fast\r\n"));
+    assert_non_null(
+        strstr(info, "$4\r\nzadd\r\n:-4\r\n*3\r\n+write\r\n+denyoom\r\n+fast\r\n"));
 }
 
 /* ---- Replies compared with Redis 7.0.15 ------------------------------------------- */
 
-static void test_zadd_options(void **state)
+static void zadd_options_part1(void)
 {
-    (void)state;
     ZX(":1\r\n", "ZADD", "z", "1", "a");
     ZX(":2\r\n", "ZADD", "z", "2", "b", "3", "c");
     ZX(":0\r\n", "ZADD", "z", "5", "a");
@@ -993,16 +1060,20 @@ static void test_zadd_options(void **state)
     ZX(":0\r\n", "ZADD", "new", "XX", "1", "a");
     ZX(":0\r\n", "EXISTS", "new");
     ZX("$-1\r\n", "ZADD", "new", "XX", "INCR", "1", "a");
-    ZX("-ERR XX and NX options at the same time are not compatible\r\n",
-       "ZADD", "z", "nx", "ch", "xx", "1", "a");
-    ZX("-ERR GT, LT, and/or NX options at the same time are not compatible\r\n",
-       "ZADD", "z", "nx", "gt", "1", "a");
-    ZX("-ERR GT, LT, and/or NX options at the same time are not compatible\r\n",
-       "ZADD", "z", "lt", "nx", "1", "a");
-    ZX("-ERR GT, LT, and/or NX options at the same time are not compatible\r\n",
-       "ZADD", "z", "gt", "lt", "1", "a");
-    ZX("-ERR INCR option supports a single increment-element pair\r\n",
-       "ZADD", "z", "INCR", "1", "a", "2", "b");
+    ZX("-ERR XX and NX options at the same time are not compatible\r\n", "ZADD", "z",
+       "nx", "ch", "xx", "1", "a");
+    ZX("-ERR GT, LT, and/or NX options at the same time are not compatible\r\n", "ZADD",
+       "z", "nx", "gt", "1", "a");
+    ZX("-ERR GT, LT, and/or NX options at the same time are not compatible\r\n", "ZADD",
+       "z", "lt", "nx", "1", "a");
+}
+
+static void zadd_options_part2(void)
+{
+    ZX("-ERR GT, LT, and/or NX options at the same time are not compatible\r\n", "ZADD",
+       "z", "gt", "lt", "1", "a");
+    ZX("-ERR INCR option supports a single increment-element pair\r\n", "ZADD", "z",
+       "INCR", "1", "a", "2", "b");
     ZX("-ERR wrong number of arguments for 'zadd' command\r\n", "ZADD", "z", "1");
     ZX("-ERR syntax error\r\n", "ZADD", "z", "1", "a", "2");
     ZX("-ERR wrong number of arguments for 'zadd' command\r\n", "ZADD", "z", "NX");
@@ -1011,22 +1082,28 @@ static void test_zadd_options(void **state)
     ZX("-ERR value is not a valid float\r\n", "ZADD", "z", "1e400", "a");
     ZX("-ERR syntax error\r\n", "ZADD", "z", "1", "a", "2", "b", "notanumber");
     ZX("+OK\r\n", "SET", "s", "x");
-    ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
-       "ZADD", "s", "1", "a");
+    ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n", "ZADD",
+       "s", "1", "a");
     ZX("-ERR value is not a valid float\r\n", "ZADD", "s", "abc", "a");
-    ZX("-ERR XX and NX options at the same time are not compatible\r\n",
-       "ZADD", "s", "XX", "NX", "1", "a");
+    ZX("-ERR XX and NX options at the same time are not compatible\r\n", "ZADD", "s",
+       "XX", "NX", "1", "a");
     ZX(":6\r\n", "ZCARD", "z");
     ZX(":0\r\n", "ZCARD", "nokey");
-    ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n", "ZCARD", "s");
+    ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n", "ZCARD",
+       "s");
 }
 
-static void test_zadd_scores(void **state)
+static void test_zadd_options(void **state)
 {
     (void)state;
-    ZX(":8\r\n",
-       "ZADD", "z", "1.1", "a", "-2.5", "b", "inf", "c", "-inf", "d", "1e20", "e", "0x10",
-       "f", "4611686018427387904", "g", "3.0", "h");
+    zadd_options_part1();
+    zadd_options_part2();
+}
+
+static void zadd_scores_part1(void)
+{
+    ZX(":8\r\n", "ZADD", "z", "1.1", "a", "-2.5", "b", "inf", "c", "-inf", "d", "1e20",
+       "e", "0x10", "f", "4611686018427387904", "g", "3.0", "h");
     ZX("*16\r\n$1\r\nd\r\n$4\r\n-inf\r\n$1\r\nb\r\n$4\r\n-2.5\r\n$1\r\na\r\n$18\r\n"
        "1.1000000000000001\r\n$1\r\nh\r\n$1\r\n3\r\n$1\r\nf\r\n$2\r\n16\r\n$1\r\ng\r\n"
        "$22\r\n4.6116860184273879e+18\r\n$1\r\ne\r\n$5\r\n1e+20\r\n$1\r\nc\r\n$3\r\n"
@@ -1047,8 +1124,7 @@ static void test_zadd_scores(void **state)
     ZX("-ERR value is not a valid float\r\n", "ZADD", "z", "", "m");
     {
         static const cmd_arg a[] = {ARG("ZADD"), ARG("z"), ARG("1\0002"), ARG("m")};
-        ZXA("-ERR value is not a valid float\r\n",
-            a);
+        ZXA("-ERR value is not a valid float\r\n", a);
     }
     ZX("$3\r\ninf\r\n", "ZINCRBY", "z", "1", "c");
     ZX("-ERR resulting score is not a number (NaN)\r\n", "ZINCRBY", "z", "-inf", "c");
@@ -1061,14 +1137,25 @@ static void test_zadd_scores(void **state)
     ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
        "ZINCRBY", "s", "1", "a");
     ZX("$3\r\n2.5\r\n", "ZINCRBY", "newz", "2.5", "m");
-    ZX("*3\r\n$18\r\n1.2000000000000002\r\n$-1\r\n$3\r\ninf\r\n",
-       "ZMSCORE", "z", "a", "nosuch", "c");
+    ZX("*3\r\n$18\r\n1.2000000000000002\r\n$-1\r\n$3\r\ninf\r\n", "ZMSCORE", "z", "a",
+       "nosuch", "c");
     ZX("*2\r\n$-1\r\n$-1\r\n", "ZMSCORE", "nokey", "a", "b");
     ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
        "ZMSCORE", "s", "a");
+}
+
+static void zadd_scores_part2(void)
+{
     ZX("$-1\r\n", "ZSCORE", "nokey", "a");
-    ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
-       "ZSCORE", "s", "a");
+    ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n", "ZSCORE",
+       "s", "a");
+}
+
+static void test_zadd_scores(void **state)
+{
+    (void)state;
+    zadd_scores_part1();
+    zadd_scores_part2();
 }
 
 static void test_negative_zero(void **state)
@@ -1084,36 +1171,37 @@ static void test_negative_zero(void **state)
     ZX("$1\r\n0\r\n", "ZINCRBY", "sk", "0", "a");
     ZX("$2\r\n-0\r\n", "ZSCORE", "sk", "a");
     ZX(":2\r\n", "ZADD", "sk2", "-0", "a", "0", "b");
-    ZX("*4\r\n$1\r\na\r\n$2\r\n-0\r\n$1\r\nb\r\n$1\r\n0\r\n",
-       "ZRANGE", "sk2", "0", "-1", "WITHSCORES");
+    ZX("*4\r\n$1\r\na\r\n$2\r\n-0\r\n$1\r\nb\r\n$1\r\n0\r\n", "ZRANGE", "sk2", "0", "-1",
+       "WITHSCORES");
 }
 
-static void test_zrange_rank(void **state)
+static void zrange_rank_part1(void)
 {
-    (void)state;
     ZX(":5\r\n", "ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e");
-    ZX("*5\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n$1\r\ne\r\n",
-       "ZRANGE", "z", "0", "-1");
-    ZX("*4\r\n$1\r\nb\r\n$1\r\n2\r\n$1\r\nc\r\n$1\r\n3\r\n",
-       "ZRANGE", "z", "1", "2", "WITHSCORES");
+    ZX("*5\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n$1\r\ne\r\n", "ZRANGE", "z",
+       "0", "-1");
+    ZX("*4\r\n$1\r\nb\r\n$1\r\n2\r\n$1\r\nc\r\n$1\r\n3\r\n", "ZRANGE", "z", "1", "2",
+       "WITHSCORES");
     ZX("*2\r\n$1\r\nd\r\n$1\r\ne\r\n", "ZRANGE", "z", "-2", "-1");
-    ZX("*5\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n$1\r\ne\r\n",
-       "ZRANGE", "z", "-100", "100");
+    ZX("*5\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n$1\r\ne\r\n", "ZRANGE", "z",
+       "-100", "100");
     ZX("*0\r\n", "ZRANGE", "z", "3", "1");
     ZX("*0\r\n", "ZRANGE", "z", "5", "10");
-    ZX("*5\r\n$1\r\ne\r\n$1\r\nd\r\n$1\r\nc\r\n$1\r\nb\r\n$1\r\na\r\n",
-       "ZRANGE", "z", "0", "-1", "REV");
+    ZX("*5\r\n$1\r\ne\r\n$1\r\nd\r\n$1\r\nc\r\n$1\r\nb\r\n$1\r\na\r\n", "ZRANGE", "z",
+       "0", "-1", "REV");
     ZX("*2\r\n$1\r\ne\r\n$1\r\n5\r\n", "ZRANGE", "z", "0", "0", "REV", "WITHSCORES");
     ZX("*2\r\n$1\r\ne\r\n$1\r\nd\r\n", "ZREVRANGE", "z", "0", "1");
-    ZX("*4\r\n$1\r\ne\r\n$1\r\n5\r\n$1\r\nd\r\n$1\r\n4\r\n",
-       "ZREVRANGE", "z", "0", "1", "WITHSCORES");
-    ZX("*5\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n$1\r\ne\r\n",
-       "ZRANGE", "z", "-9223372036854775808", "9223372036854775807");
-    ZX("*5\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n$1\r\ne\r\n",
-       "ZRANGE", "z", "0", "-1", "LIMIT", "0", "-1");
-    ZX("-ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX\r\n",
+    ZX("*4\r\n$1\r\ne\r\n$1\r\n5\r\n$1\r\nd\r\n$1\r\n4\r\n", "ZREVRANGE", "z", "0", "1",
+       "WITHSCORES");
+    ZX("*5\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n$1\r\ne\r\n", "ZRANGE", "z",
+       "-9223372036854775808", "9223372036854775807");
+    ZX("*5\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n$1\r\ne\r\n", "ZRANGE", "z",
+       "0", "-1", "LIMIT", "0", "-1");
+    ZX("-ERR syntax error, LIMIT is only supported in combination with either BYSCORE or "
+       "BYLEX\r\n",
        "ZRANGE", "z", "0", "-1", "LIMIT", "0", "1");
-    ZX("-ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX\r\n",
+    ZX("-ERR syntax error, LIMIT is only supported in combination with either BYSCORE or "
+       "BYLEX\r\n",
        "ZREVRANGE", "z", "0", "-1", "LIMIT", "0", "1");
     ZX("-ERR value is not an integer or out of range\r\n", "ZRANGE", "z", "a", "1");
     ZX("-ERR value is not an integer or out of range\r\n", "ZRANGE", "z", "0", "1.5");
@@ -1121,29 +1209,38 @@ static void test_zrange_rank(void **state)
     ZX("-ERR syntax error\r\n", "ZRANGE", "z", "0", "1", "FOO");
     ZX("-ERR syntax error\r\n", "ZRANGE", "z", "0", "1", "LIMIT");
     ZX("-ERR syntax error\r\n", "ZRANGE", "z", "0", "1", "LIMIT", "1");
-    ZX("-ERR value is not an integer or out of range\r\n",
-       "ZRANGE", "z", "0", "1", "LIMIT", "x", "1");
+    ZX("-ERR value is not an integer or out of range\r\n", "ZRANGE", "z", "0", "1",
+       "LIMIT", "x", "1");
     ZX("*0\r\n", "ZRANGE", "nokey", "0", "-1");
     ZX("-ERR value is not an integer or out of range\r\n", "ZRANGE", "nokey", "a", "b");
     ZX("+OK\r\n", "SET", "s", "x");
-    ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
-       "ZRANGE", "s", "0", "1");
+}
+
+static void zrange_rank_part2(void)
+{
+    ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n", "ZRANGE",
+       "s", "0", "1");
     ZX("-ERR value is not an integer or out of range\r\n", "ZRANGE", "s", "a", "1");
     ZX("-ERR syntax error\r\n", "ZREVRANGE", "z", "0", "1", "REV");
     W_proto = 3;
-    ZX("*2\r\n*2\r\n$1\r\na\r\n,1\r\n*2\r\n$1\r\nb\r\n,2\r\n",
-       "ZRANGE", "z", "0", "1", "WITHSCORES");
+    ZX("*2\r\n*2\r\n$1\r\na\r\n,1\r\n*2\r\n$1\r\nb\r\n,2\r\n", "ZRANGE", "z", "0", "1",
+       "WITHSCORES");
     ZX("*2\r\n$1\r\na\r\n$1\r\nb\r\n", "ZRANGE", "z", "0", "1");
     ZX("*1\r\n*2\r\n$1\r\ne\r\n,5\r\n", "ZREVRANGE", "z", "0", "0", "WITHSCORES");
     ZX("*0\r\n", "ZRANGE", "nokey", "0", "1", "WITHSCORES");
 }
 
-static void test_zrange_score(void **state)
+static void test_zrange_rank(void **state)
 {
     (void)state;
-    ZX(":7\r\n",
-       "ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e", "-inf", "ninf", "inf",
-       "pinf");
+    zrange_rank_part1();
+    zrange_rank_part2();
+}
+
+static void zrange_score_part1(void)
+{
+    ZX(":7\r\n", "ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e", "-inf",
+       "ninf", "inf", "pinf");
     ZX("*3\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n", "ZRANGEBYSCORE", "z", "2", "4");
     ZX("*2\r\n$1\r\nc\r\n$1\r\nd\r\n", "ZRANGEBYSCORE", "z", "(2", "4");
     ZX("*2\r\n$1\r\nb\r\n$1\r\nc\r\n", "ZRANGEBYSCORE", "z", "2", "(4");
@@ -1151,31 +1248,36 @@ static void test_zrange_score(void **state)
     ZX("*7\r\n$4\r\nninf\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n$1\r\ne\r\n$4\r\n"
        "pinf\r\n",
        "ZRANGEBYSCORE", "z", "-inf", "+inf");
-    ZX("*5\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n$1\r\ne\r\n",
-       "ZRANGEBYSCORE", "z", "(-inf", "(inf");
+    ZX("*5\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n$1\r\ne\r\n", "ZRANGEBYSCORE",
+       "z", "(-inf", "(inf");
     ZX("*0\r\n", "ZRANGEBYSCORE", "z", "4", "2");
     ZX("*0\r\n", "ZRANGEBYSCORE", "z", "(3", "(3");
     ZX("*2\r\n$1\r\nc\r\n$1\r\n3\r\n", "ZRANGEBYSCORE", "z", "3", "3", "WITHSCORES");
-    ZX("*3\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n",
-       "ZRANGEBYSCORE", "z", "-inf", "inf", "LIMIT", "2", "3");
+    ZX("*3\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n", "ZRANGEBYSCORE", "z", "-inf", "inf",
+       "LIMIT", "2", "3");
     ZX("*5\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n$1\r\ne\r\n$4\r\npinf\r\n",
        "ZRANGEBYSCORE", "z", "-inf", "inf", "LIMIT", "2", "-1");
     ZX("*0\r\n", "ZRANGEBYSCORE", "z", "-inf", "inf", "LIMIT", "-1", "2");
     ZX("*0\r\n", "ZRANGEBYSCORE", "z", "-inf", "inf", "LIMIT", "7", "1");
     ZX("*1\r\n$4\r\npinf\r\n", "ZRANGEBYSCORE", "z", "-inf", "inf", "LIMIT", "6", "5");
     ZX("*0\r\n", "ZRANGEBYSCORE", "z", "-inf", "inf", "LIMIT", "0", "0");
-    ZX("*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n",
-       "ZRANGEBYSCORE", "z", "-inf", "inf", "WITHSCORES", "LIMIT", "1", "2");
+    ZX("*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n", "ZRANGEBYSCORE", "z", "-inf",
+       "inf", "WITHSCORES", "LIMIT", "1", "2");
     ZX("*3\r\n$1\r\nd\r\n$1\r\nc\r\n$1\r\nb\r\n", "ZREVRANGEBYSCORE", "z", "4", "2");
     ZX("*0\r\n", "ZREVRANGEBYSCORE", "z", "2", "4");
-    ZX("*4\r\n$1\r\ne\r\n$1\r\n5\r\n$1\r\nd\r\n$1\r\n4\r\n",
-       "ZREVRANGEBYSCORE", "z", "+inf", "-inf", "LIMIT", "1", "2", "WITHSCORES");
+    ZX("*4\r\n$1\r\ne\r\n$1\r\n5\r\n$1\r\nd\r\n$1\r\n4\r\n", "ZREVRANGEBYSCORE", "z",
+       "+inf", "-inf", "LIMIT", "1", "2", "WITHSCORES");
     ZX("*2\r\n$1\r\nc\r\n$1\r\nb\r\n", "ZREVRANGEBYSCORE", "z", "(4", "(1");
     ZX("*3\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n", "ZRANGE", "z", "2", "4", "BYSCORE");
-    ZX("*3\r\n$1\r\nd\r\n$1\r\nc\r\n$1\r\nb\r\n", "ZRANGE", "z", "4", "2", "BYSCORE", "REV");
-    ZX("*4\r\n$1\r\nc\r\n$1\r\n3\r\n$1\r\nd\r\n$1\r\n4\r\n",
-       "ZRANGE", "z", "(1", "+inf", "BYSCORE", "LIMIT", "1", "2", "WITHSCORES");
+    ZX("*3\r\n$1\r\nd\r\n$1\r\nc\r\n$1\r\nb\r\n", "ZRANGE", "z", "4", "2", "BYSCORE",
+       "REV");
+    ZX("*4\r\n$1\r\nc\r\n$1\r\n3\r\n$1\r\nd\r\n$1\r\n4\r\n", "ZRANGE", "z", "(1", "+inf",
+       "BYSCORE", "LIMIT", "1", "2", "WITHSCORES");
     ZX("-ERR syntax error\r\n", "ZRANGE", "z", "2", "4", "BYSCORE", "BYSCORE");
+}
+
+static void zrange_score_part2(void)
+{
     ZX("-ERR syntax error\r\n", "ZRANGE", "z", "2", "4", "BYSCORE", "BYLEX");
     ZX("-ERR syntax error\r\n", "ZRANGEBYSCORE", "z", "2", "4", "BYSCORE");
     ZX("-ERR syntax error\r\n", "ZRANGEBYSCORE", "z", "2", "4", "REV");
@@ -1186,9 +1288,9 @@ static void test_zrange_score(void **state)
     ZX("*2\r\n$1\r\nb\r\n$1\r\nc\r\n", "ZRANGEBYSCORE", "z", " 2", "3");
     ZX("-ERR min or max is not a float\r\n", "ZRANGEBYSCORE", "z", "2 ", "3");
     {
-        static const cmd_arg a[] = {ARG("ZRANGEBYSCORE"), ARG("z"), ARG("2\000x"), ARG("3")};
-        ZXA("*2\r\n$1\r\nb\r\n$1\r\nc\r\n",
-            a);
+        static const cmd_arg a[] = {ARG("ZRANGEBYSCORE"), ARG("z"), ARG("2\000x"),
+                                    ARG("3")};
+        ZXA("*2\r\n$1\r\nb\r\n$1\r\nc\r\n", a);
     }
     ZX("*1\r\n$4\r\npinf\r\n", "ZRANGEBYSCORE", "z", "1e999", "inf");
     ZX("*1\r\n$4\r\nninf\r\n", "ZRANGEBYSCORE", "z", "-1e999", "0");
@@ -1200,22 +1302,28 @@ static void test_zrange_score(void **state)
     ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
        "ZRANGEBYSCORE", "s", "0", "1");
     ZX("-ERR min or max is not a float\r\n", "ZRANGEBYSCORE", "s", "a", "1");
-    ZX("*5\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n$1\r\ne\r\n",
-       "ZRANGEBYSCORE", "z", "0", "10", "LIMIT", "0", "9223372036854775807");
-    ZX("*5\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n$1\r\ne\r\n",
-       "ZRANGEBYSCORE", "z", "0", "10", "LIMIT", "0", "-9223372036854775808");
+    ZX("*5\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n$1\r\ne\r\n", "ZRANGEBYSCORE",
+       "z", "0", "10", "LIMIT", "0", "9223372036854775807");
+    ZX("*5\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n$1\r\ne\r\n", "ZRANGEBYSCORE",
+       "z", "0", "10", "LIMIT", "0", "-9223372036854775808");
     ZX("*0\r\n", "ZRANGEBYSCORE", "z", "0", "10", "LIMIT", "9223372036854775807", "1");
     W_proto = 3;
-    ZX("*2\r\n*2\r\n$1\r\nb\r\n,2\r\n*2\r\n$1\r\nc\r\n,3\r\n",
-       "ZRANGEBYSCORE", "z", "2", "3", "WITHSCORES");
+    ZX("*2\r\n*2\r\n$1\r\nb\r\n,2\r\n*2\r\n$1\r\nc\r\n,3\r\n", "ZRANGEBYSCORE", "z", "2",
+       "3", "WITHSCORES");
     ZX("*2\r\n$1\r\nb\r\n$1\r\nc\r\n", "ZRANGEBYSCORE", "z", "2", "3");
 }
 
-static void test_zrange_lex(void **state)
+static void test_zrange_score(void **state)
 {
     (void)state;
-    ZX(":7\r\n",
-       "ZADD", "z", "0", "a", "0", "b", "0", "c", "0", "d", "0", "e", "0", "aa", "0", "ab");
+    zrange_score_part1();
+    zrange_score_part2();
+}
+
+static void zrange_lex_part1(void)
+{
+    ZX(":7\r\n", "ZADD", "z", "0", "a", "0", "b", "0", "c", "0", "d", "0", "e", "0", "aa",
+       "0", "ab");
     ZX(":1\r\n", "ZADD", "z", "0", "");
     ZX("*8\r\n$0\r\n\r\n$1\r\na\r\n$2\r\naa\r\n$2\r\nab\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\n"
        "d\r\n$1\r\ne\r\n",
@@ -1223,8 +1331,8 @@ static void test_zrange_lex(void **state)
     ZX("*3\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n", "ZRANGEBYLEX", "z", "[b", "[d");
     ZX("*1\r\n$1\r\nc\r\n", "ZRANGEBYLEX", "z", "(b", "(d");
     ZX("*3\r\n$1\r\na\r\n$2\r\naa\r\n$2\r\nab\r\n", "ZRANGEBYLEX", "z", "[a", "(b");
-    ZX("*5\r\n$0\r\n\r\n$1\r\na\r\n$2\r\naa\r\n$2\r\nab\r\n$1\r\nb\r\n",
-       "ZRANGEBYLEX", "z", "-", "(c");
+    ZX("*5\r\n$0\r\n\r\n$1\r\na\r\n$2\r\naa\r\n$2\r\nab\r\n$1\r\nb\r\n", "ZRANGEBYLEX",
+       "z", "-", "(c");
     ZX("*2\r\n$1\r\nd\r\n$1\r\ne\r\n", "ZRANGEBYLEX", "z", "(c", "+");
     ZX("*0\r\n", "ZRANGEBYLEX", "z", "+", "-");
     ZX("*0\r\n", "ZRANGEBYLEX", "z", "-", "-");
@@ -1232,23 +1340,31 @@ static void test_zrange_lex(void **state)
     ZX("*1\r\n$1\r\nc\r\n", "ZRANGEBYLEX", "z", "[c", "[c");
     ZX("*0\r\n", "ZRANGEBYLEX", "z", "(c", "[c");
     ZX("*0\r\n", "ZRANGEBYLEX", "z", "[d", "[b");
-    ZX("*3\r\n$2\r\naa\r\n$2\r\nab\r\n$1\r\nb\r\n",
-       "ZRANGEBYLEX", "z", "-", "+", "LIMIT", "2", "3");
+    ZX("*3\r\n$2\r\naa\r\n$2\r\nab\r\n$1\r\nb\r\n", "ZRANGEBYLEX", "z", "-", "+", "LIMIT",
+       "2", "3");
     ZX("*0\r\n", "ZRANGEBYLEX", "z", "-", "+", "LIMIT", "-1", "3");
     ZX("*7\r\n$1\r\na\r\n$2\r\naa\r\n$2\r\nab\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n$1\r\n"
        "e\r\n",
        "ZRANGEBYLEX", "z", "-", "+", "LIMIT", "1", "-1");
-    ZX("*4\r\n$0\r\n\r\n$1\r\na\r\n$2\r\naa\r\n$2\r\nab\r\n", "ZRANGEBYLEX", "z", "[", "(b");
+    ZX("*4\r\n$0\r\n\r\n$1\r\na\r\n$2\r\naa\r\n$2\r\nab\r\n", "ZRANGEBYLEX", "z", "[",
+       "(b");
     ZX("*8\r\n$1\r\ne\r\n$1\r\nd\r\n$1\r\nc\r\n$1\r\nb\r\n$2\r\nab\r\n$2\r\naa\r\n$1\r\n"
        "a\r\n$0\r\n\r\n",
        "ZREVRANGEBYLEX", "z", "+", "-");
     ZX("*3\r\n$1\r\nd\r\n$1\r\nc\r\n$1\r\nb\r\n", "ZREVRANGEBYLEX", "z", "[d", "[b");
-    ZX("*2\r\n$1\r\nd\r\n$1\r\nc\r\n", "ZREVRANGEBYLEX", "z", "+", "-", "LIMIT", "1", "2");
+    ZX("*2\r\n$1\r\nd\r\n$1\r\nc\r\n", "ZREVRANGEBYLEX", "z", "+", "-", "LIMIT", "1",
+       "2");
     ZX("*3\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n", "ZRANGE", "z", "[b", "[d", "BYLEX");
-    ZX("*3\r\n$1\r\nd\r\n$1\r\nc\r\n$1\r\nb\r\n", "ZRANGE", "z", "[d", "[b", "BYLEX", "REV");
-    ZX("*2\r\n$0\r\n\r\n$1\r\na\r\n", "ZRANGE", "z", "-", "+", "BYLEX", "LIMIT", "0", "2");
+    ZX("*3\r\n$1\r\nd\r\n$1\r\nc\r\n$1\r\nb\r\n", "ZRANGE", "z", "[d", "[b", "BYLEX",
+       "REV");
+    ZX("*2\r\n$0\r\n\r\n$1\r\na\r\n", "ZRANGE", "z", "-", "+", "BYLEX", "LIMIT", "0",
+       "2");
     ZX("-ERR syntax error, WITHSCORES not supported in combination with BYLEX\r\n",
        "ZRANGEBYLEX", "z", "-", "+", "WITHSCORES");
+}
+
+static void zrange_lex_part2(void)
+{
     ZX("-ERR syntax error, WITHSCORES not supported in combination with BYLEX\r\n",
        "ZRANGE", "z", "-", "+", "BYLEX", "WITHSCORES");
     ZX("-ERR min or max not valid string range item\r\n", "ZRANGEBYLEX", "z", "a", "+");
@@ -1256,13 +1372,15 @@ static void test_zrange_lex(void **state)
     ZX("-ERR min or max not valid string range item\r\n", "ZRANGEBYLEX", "z", "", "+");
     ZX("-ERR min or max not valid string range item\r\n", "ZRANGEBYLEX", "z", "+x", "-");
     {
-        static const cmd_arg a[] = {ARG("ZRANGEBYLEX"), ARG("z"), ARG("-\000x"), ARG("+")};
+        static const cmd_arg a[] = {ARG("ZRANGEBYLEX"), ARG("z"), ARG("-\000x"),
+                                    ARG("+")};
         ZXA("*8\r\n$0\r\n\r\n$1\r\na\r\n$2\r\naa\r\n$2\r\nab\r\n$1\r\nb\r\n$1\r\nc\r\n"
             "$1\r\nd\r\n$1\r\ne\r\n",
             a);
     }
     ZX("*0\r\n", "ZRANGEBYLEX", "nokey", "-", "+");
-    ZX("-ERR min or max not valid string range item\r\n", "ZRANGEBYLEX", "nokey", "a", "b");
+    ZX("-ERR min or max not valid string range item\r\n", "ZRANGEBYLEX", "nokey", "a",
+       "b");
     ZX("+OK\r\n", "SET", "s", "x");
     ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
        "ZRANGEBYLEX", "s", "-", "+");
@@ -1277,17 +1395,23 @@ static void test_zrange_lex(void **state)
     ZX("-ERR min or max not valid string range item\r\n", "ZLEXCOUNT", "s", "a", "b");
 }
 
-static void test_zrangestore(void **state)
+static void test_zrange_lex(void **state)
 {
     (void)state;
+    zrange_lex_part1();
+    zrange_lex_part2();
+}
+
+static void zrangestore_part1(void)
+{
     ZX(":4\r\n", "ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d");
     ZX(":2\r\n", "ZRANGESTORE", "dst", "z", "0", "1");
-    ZX("*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n",
-       "ZRANGE", "dst", "0", "-1", "WITHSCORES");
+    ZX("*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n", "ZRANGE", "dst", "0", "-1",
+       "WITHSCORES");
     ZX("$8\r\nlistpack\r\n", "OBJECT", "ENCODING", "dst");
     ZX(":2\r\n", "ZRANGESTORE", "dst", "z", "2", "3", "BYSCORE");
-    ZX("*4\r\n$1\r\nb\r\n$1\r\n2\r\n$1\r\nc\r\n$1\r\n3\r\n",
-       "ZRANGE", "dst", "0", "-1", "WITHSCORES");
+    ZX("*4\r\n$1\r\nb\r\n$1\r\n2\r\n$1\r\nc\r\n$1\r\n3\r\n", "ZRANGE", "dst", "0", "-1",
+       "WITHSCORES");
     ZX(":1\r\n", "ZRANGESTORE", "dst", "z", "(b", "+", "BYLEX", "LIMIT", "0", "1");
     ZX("*1\r\n$1\r\nc\r\n", "ZRANGE", "dst", "0", "-1");
     ZX(":4\r\n", "ZRANGESTORE", "dst", "z", "0", "-1", "REV");
@@ -1304,10 +1428,15 @@ static void test_zrangestore(void **state)
     ZX("+OK\r\n", "SET", "str", "v");
     ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
        "ZRANGESTORE", "dst", "str", "0", "1");
-    ZX("-ERR value is not an integer or out of range\r\n", "ZRANGESTORE", "dst", "z", "a", "b");
+    ZX("-ERR value is not an integer or out of range\r\n", "ZRANGESTORE", "dst", "z", "a",
+       "b");
     ZX(":2\r\n", "ZRANGESTORE", "z", "z", "1", "2");
     ZX("*2\r\n$1\r\nb\r\n$1\r\nc\r\n", "ZRANGE", "z", "0", "-1");
     ZX("+OK\r\n", "SET", "ttl", "v", "EX", "100");
+}
+
+static void zrangestore_part2(void)
+{
     ZX(":2\r\n", "ZRANGESTORE", "ttl", "z", "0", "-1");
     ZX(":-1\r\n", "TTL", "ttl");
     set_limits(1, 64);
@@ -1320,9 +1449,15 @@ static void test_zrangestore(void **state)
     ZX("$8\r\nskiplist\r\n", "OBJECT", "ENCODING", "dst");
 }
 
-static void test_zcount_zrank_zrem(void **state)
+static void test_zrangestore(void **state)
 {
     (void)state;
+    zrangestore_part1();
+    zrangestore_part2();
+}
+
+static void zcount_zrank_zrem_part1(void)
+{
     ZX(":5\r\n", "ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e");
     ZX(":3\r\n", "ZCOUNT", "z", "2", "4");
     ZX(":1\r\n", "ZCOUNT", "z", "(2", "(4");
@@ -1333,8 +1468,8 @@ static void test_zcount_zrank_zrem(void **state)
     ZX(":0\r\n", "ZCOUNT", "nokey", "0", "1");
     ZX("-ERR min or max is not a float\r\n", "ZCOUNT", "nokey", "a", "b");
     ZX("+OK\r\n", "SET", "s", "x");
-    ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
-       "ZCOUNT", "s", "0", "1");
+    ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n", "ZCOUNT",
+       "s", "0", "1");
     ZX("-ERR min or max is not a float\r\n", "ZCOUNT", "s", "a", "1");
     ZX(":0\r\n", "ZRANK", "z", "a");
     ZX(":4\r\n", "ZRANK", "z", "e");
@@ -1342,16 +1477,20 @@ static void test_zcount_zrank_zrem(void **state)
     ZX(":0\r\n", "ZREVRANK", "z", "e");
     ZX("$-1\r\n", "ZRANK", "z", "nosuch");
     ZX("$-1\r\n", "ZRANK", "nokey", "a");
-    ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
-       "ZRANK", "s", "a");
+    ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n", "ZRANK",
+       "s", "a");
     ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
        "ZREVRANK", "s", "a");
     ZX(":2\r\n", "ZREM", "z", "a", "nosuch", "b", "b");
     ZX("*3\r\n$1\r\nc\r\n$1\r\nd\r\n$1\r\ne\r\n", "ZRANGE", "z", "0", "-1");
     ZX(":0\r\n", "ZREM", "z", "nosuch");
     ZX(":0\r\n", "ZREM", "nokey", "a");
-    ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
-       "ZREM", "s", "a");
+    ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n", "ZREM",
+       "s", "a");
+}
+
+static void zcount_zrank_zrem_part2(void)
+{
     ZX(":3\r\n", "ZREM", "z", "c", "d", "e", "f");
     ZX(":0\r\n", "EXISTS", "z");
     W_proto = 3;
@@ -1359,9 +1498,15 @@ static void test_zcount_zrank_zrem(void **state)
     ZX("_\r\n", "ZSCORE", "nokey", "a");
 }
 
-static void test_pops(void **state)
+static void test_zcount_zrank_zrem(void **state)
 {
     (void)state;
+    zcount_zrank_zrem_part1();
+    zcount_zrank_zrem_part2();
+}
+
+static void pops_part1(void)
+{
     ZX(":5\r\n", "ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e");
     ZX("*2\r\n$1\r\na\r\n$1\r\n1\r\n", "ZPOPMIN", "z");
     ZX("*2\r\n$1\r\ne\r\n$1\r\n5\r\n", "ZPOPMAX", "z");
@@ -1388,18 +1533,25 @@ static void test_pops(void **state)
     ZX(":3\r\n", "ZADD", "z", "1", "a", "2", "b", "3", "c");
     ZX("*2\r\n$1\r\nz\r\n*2\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n",
        "ZMPOP", "2", "nokey", "z", "min", "count", "2");
-    ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
-       "ZMPOP", "2", "s", "z", "MIN");
-    ZX("*2\r\n$1\r\nz\r\n*1\r\n*2\r\n$1\r\nc\r\n$1\r\n3\r\n", "ZMPOP", "2", "z", "s", "MAX");
+    ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n", "ZMPOP",
+       "2", "s", "z", "MIN");
+    ZX("*2\r\n$1\r\nz\r\n*1\r\n*2\r\n$1\r\nc\r\n$1\r\n3\r\n", "ZMPOP", "2", "z", "s",
+       "MAX");
     ZX("-ERR numkeys should be greater than 0\r\n", "ZMPOP", "0", "z", "MIN");
+}
+
+static void pops_part2(void)
+{
     ZX("-ERR numkeys should be greater than 0\r\n", "ZMPOP", "-1", "z", "MIN");
     ZX("-ERR numkeys should be greater than 0\r\n", "ZMPOP", "abc", "z", "MIN");
     ZX("-ERR syntax error\r\n", "ZMPOP", "2", "z", "MIN");
     ZX("-ERR syntax error\r\n", "ZMPOP", "1", "z", "FOO");
     ZX("-ERR syntax error\r\n", "ZMPOP", "1", "z", "MIN", "COUNT");
     ZX("-ERR count should be greater than 0\r\n", "ZMPOP", "1", "z", "MIN", "COUNT", "0");
-    ZX("-ERR count should be greater than 0\r\n", "ZMPOP", "1", "z", "MIN", "COUNT", "-1");
-    ZX("-ERR count should be greater than 0\r\n", "ZMPOP", "1", "z", "MIN", "COUNT", "abc");
+    ZX("-ERR count should be greater than 0\r\n", "ZMPOP", "1", "z", "MIN", "COUNT",
+       "-1");
+    ZX("-ERR count should be greater than 0\r\n", "ZMPOP", "1", "z", "MIN", "COUNT",
+       "abc");
     ZX("-ERR syntax error\r\n", "ZMPOP", "1", "z", "MIN", "COUNT", "1", "COUNT", "1");
     ZX("-ERR syntax error\r\n", "ZMPOP", "1", "z", "MIN", "FOO");
     ZX("-ERR syntax error\r\n", "ZMPOP", "9223372036854775807", "z", "MIN");
@@ -1416,9 +1568,15 @@ static void test_pops(void **state)
     ZX("_\r\n", "ZMPOP", "1", "z", "MIN");
 }
 
-static void test_blocking_served(void **state)
+static void test_pops(void **state)
 {
     (void)state;
+    pops_part1();
+    pops_part2();
+}
+
+static void blocking_served_part1(void)
+{
     ZX(":2\r\n", "ZADD", "z", "1", "a", "2", "b");
     ZX("+OK\r\n", "SET", "s", "x");
     ZX("*3\r\n$1\r\nz\r\n$1\r\na\r\n$1\r\n1\r\n", "BZPOPMIN", "z", "0");
@@ -1437,7 +1595,8 @@ static void test_blocking_served(void **state)
     ZX("-ERR timeout is not a float or out of range\r\n", "BZPOPMIN", "z", "");
     ZX("-ERR timeout is not a float or out of range\r\n", "BZPOPMIN", "z", " 1");
     ZX(":3\r\n", "ZADD", "z", "1", "a", "2", "b", "3", "c");
-    ZX("*2\r\n$1\r\nz\r\n*1\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n", "BZMPOP", "0", "1", "z", "MIN");
+    ZX("*2\r\n$1\r\nz\r\n*1\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n", "BZMPOP", "0", "1", "z",
+       "MIN");
     ZX("*2\r\n$1\r\nz\r\n*2\r\n*2\r\n$1\r\nc\r\n$1\r\n3\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n",
        "BZMPOP", "0", "2", "nokey", "z", "MAX", "COUNT", "5");
     ZX(":0\r\n", "EXISTS", "z");
@@ -1446,18 +1605,29 @@ static void test_blocking_served(void **state)
     ZX("-ERR timeout is negative\r\n", "BZMPOP", "-1", "1", "z", "MIN");
     ZX("-ERR syntax error\r\n", "BZMPOP", "0", "1", "z", "FOO");
     ZX("-ERR syntax error\r\n", "BZMPOP", "x", "1", "z", "FOO");
-    ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
-       "BZMPOP", "0", "1", "s", "MIN");
-    ZX("-ERR count should be greater than 0\r\n", "BZMPOP", "0", "1", "z", "MIN", "COUNT", "0");
+    ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n", "BZMPOP",
+       "0", "1", "s", "MIN");
+    ZX("-ERR count should be greater than 0\r\n", "BZMPOP", "0", "1", "z", "MIN", "COUNT",
+       "0");
+}
+
+static void blocking_served_part2(void)
+{
     W_proto = 3;
     ZX(":2\r\n", "ZADD", "z", "1", "a", "2", "b");
     ZX("*3\r\n$1\r\nz\r\n$1\r\na\r\n,1\r\n", "BZPOPMIN", "z", "0");
     ZX("*2\r\n$1\r\nz\r\n*1\r\n*2\r\n$1\r\nb\r\n,2\r\n", "BZMPOP", "0", "1", "z", "MIN");
 }
 
-static void test_setops(void **state)
+static void test_blocking_served(void **state)
 {
     (void)state;
+    blocking_served_part1();
+    blocking_served_part2();
+}
+
+static void setops_part1(void)
+{
     ZX(":3\r\n", "ZADD", "a", "1", "x", "2", "y", "3", "z");
     ZX(":3\r\n", "ZADD", "b", "10", "y", "20", "z", "30", "w");
     ZX(":1\r\n", "ZADD", "c", "100", "z");
@@ -1477,11 +1647,11 @@ static void test_setops(void **state)
     ZX("*6\r\n$1\r\nx\r\n$1\r\n1\r\n$1\r\ny\r\n$1\r\n2\r\n$1\r\nz\r\n$1\r\n3\r\n",
        "ZUNION", "2", "a", "nokey", "WITHSCORES");
     ZX("*0\r\n", "ZUNION", "1", "nokey");
-    ZX("*4\r\n$1\r\ny\r\n$2\r\n12\r\n$1\r\nz\r\n$2\r\n23\r\n",
-       "ZINTER", "2", "a", "b", "WITHSCORES");
+    ZX("*4\r\n$1\r\ny\r\n$2\r\n12\r\n$1\r\nz\r\n$2\r\n23\r\n", "ZINTER", "2", "a", "b",
+       "WITHSCORES");
     ZX("*2\r\n$1\r\nz\r\n$3\r\n123\r\n", "ZINTER", "3", "a", "b", "c", "WITHSCORES");
-    ZX("*4\r\n$1\r\ny\r\n$1\r\n5\r\n$1\r\nz\r\n$2\r\n10\r\n",
-       "ZINTER", "2", "a", "b", "WEIGHTS", "2", "0.5", "AGGREGATE", "MAX", "WITHSCORES");
+    ZX("*4\r\n$1\r\ny\r\n$1\r\n5\r\n$1\r\nz\r\n$2\r\n10\r\n", "ZINTER", "2", "a", "b",
+       "WEIGHTS", "2", "0.5", "AGGREGATE", "MAX", "WITHSCORES");
     ZX("*0\r\n", "ZINTER", "2", "a", "nokey");
     ZX("*6\r\n$1\r\nx\r\n$1\r\n2\r\n$1\r\ny\r\n$1\r\n4\r\n$1\r\nz\r\n$1\r\n6\r\n",
        "ZINTER", "2", "a", "a", "WITHSCORES");
@@ -1495,14 +1665,18 @@ static void test_setops(void **state)
     ZX(":2\r\n", "ZINTERCARD", "2", "a", "b", "LIMIT", "0");
     ZX(":0\r\n", "ZINTERCARD", "2", "a", "nokey");
     ZX(":2\r\n", "ZINTERCARD", "1", "a", "LIMIT", "2");
+}
+
+static void setops_part2(void)
+{
     ZX(":4\r\n", "ZUNIONSTORE", "d", "2", "a", "b");
     ZX("*8\r\n$1\r\nx\r\n$1\r\n1\r\n$1\r\ny\r\n$2\r\n12\r\n$1\r\nz\r\n$2\r\n23\r\n$1\r\n"
        "w\r\n$2\r\n30\r\n",
        "ZRANGE", "d", "0", "-1", "WITHSCORES");
     ZX("$8\r\nlistpack\r\n", "OBJECT", "ENCODING", "d");
     ZX(":2\r\n", "ZINTERSTORE", "d", "2", "a", "b", "WEIGHTS", "1", "-1");
-    ZX("*4\r\n$1\r\nz\r\n$3\r\n-17\r\n$1\r\ny\r\n$2\r\n-8\r\n",
-       "ZRANGE", "d", "0", "-1", "WITHSCORES");
+    ZX("*4\r\n$1\r\nz\r\n$3\r\n-17\r\n$1\r\ny\r\n$2\r\n-8\r\n", "ZRANGE", "d", "0", "-1",
+       "WITHSCORES");
     ZX(":1\r\n", "ZDIFFSTORE", "d", "2", "a", "b");
     ZX("*2\r\n$1\r\nx\r\n$1\r\n1\r\n", "ZRANGE", "d", "0", "-1", "WITHSCORES");
     ZX(":0\r\n", "ZINTERSTORE", "d", "2", "a", "nokey");
@@ -1514,23 +1688,30 @@ static void test_setops(void **state)
     ZX("+OK\r\n", "SET", "str", "v");
     ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
        "ZUNIONSTORE", "d", "2", "a", "str");
-    ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
-       "ZUNION", "2", "a", "str", "WEIGHTS", "x", "y");
+    ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n", "ZUNION",
+       "2", "a", "str", "WEIGHTS", "x", "y");
     ZX(":4\r\n", "ZUNIONSTORE", "a", "2", "a", "b");
     ZX("*8\r\n$1\r\nx\r\n$1\r\n1\r\n$1\r\ny\r\n$2\r\n12\r\n$1\r\nz\r\n$2\r\n23\r\n$1\r\n"
        "w\r\n$2\r\n30\r\n",
        "ZRANGE", "a", "0", "-1", "WITHSCORES");
     ZX("-ERR value is not an integer or out of range\r\n", "ZUNION", "x", "a");
-    ZX("-ERR at least 1 input key is needed for 'zunion' command\r\n", "ZUNION", "0", "a");
-    ZX("-ERR at least 1 input key is needed for 'zunion' command\r\n", "ZUNION", "-1", "a");
-    ZX("-ERR at least 1 input key is needed for 'zunionstore' command\r\n",
-       "ZUNIONSTORE", "d", "0", "a");
-    ZX("-ERR at least 1 input key is needed for 'zintercard' command\r\n",
-       "ZINTERCARD", "0", "a");
+    ZX("-ERR at least 1 input key is needed for 'zunion' command\r\n", "ZUNION", "0",
+       "a");
+    ZX("-ERR at least 1 input key is needed for 'zunion' command\r\n", "ZUNION", "-1",
+       "a");
+    ZX("-ERR at least 1 input key is needed for 'zunionstore' command\r\n", "ZUNIONSTORE",
+       "d", "0", "a");
+    ZX("-ERR at least 1 input key is needed for 'zintercard' command\r\n", "ZINTERCARD",
+       "0", "a");
     ZX("-ERR at least 1 input key is needed for 'zdiff' command\r\n", "ZDIFF", "0", "a");
     ZX("-ERR syntax error\r\n", "ZUNION", "3", "a", "b");
+}
+
+static void setops_part3(void)
+{
     ZX("-ERR syntax error\r\n", "ZUNION", "2", "a", "b", "WEIGHTS", "1");
-    ZX("-ERR weight value is not a float\r\n", "ZUNION", "2", "a", "b", "WEIGHTS", "1", "x");
+    ZX("-ERR weight value is not a float\r\n", "ZUNION", "2", "a", "b", "WEIGHTS", "1",
+       "x");
     ZX("-ERR syntax error\r\n", "ZUNION", "2", "a", "b", "WEIGHTS", "1", "2", "3");
     ZX("-ERR syntax error\r\n", "ZUNION", "2", "a", "b", "AGGREGATE");
     ZX("-ERR syntax error\r\n", "ZUNION", "2", "a", "b", "AGGREGATE", "avg");
@@ -1563,8 +1744,21 @@ static void test_setops(void **state)
     ZX("*4\r\n*2\r\n$1\r\nx\r\n,1\r\n*2\r\n$1\r\ny\r\n,22\r\n*2\r\n$1\r\nz\r\n,43\r\n"
        "*2\r\n$1\r\nw\r\n,60\r\n",
        "ZUNION", "2", "a", "b", "WITHSCORES");
+}
+
+static void setops_part4(void)
+{
     ZX("*4\r\n$1\r\nx\r\n$1\r\ny\r\n$1\r\nz\r\n$1\r\nw\r\n", "ZINTER", "1", "a");
     ZX("*0\r\n", "ZDIFF", "1", "nokey", "WITHSCORES");
+}
+
+static void test_setops(void **state)
+{
+    (void)state;
+    setops_part1();
+    setops_part2();
+    setops_part3();
+    setops_part4();
 }
 
 static void test_setops_order(void **state)
@@ -1579,21 +1773,20 @@ static void test_setops_order(void **state)
     ZX(":1\r\n", "ZADD", "k6", "0.001", "x");
     ZX(":1\r\n", "ZADD", "k7", "5.5", "x");
     ZX(":2\r\n", "ZADD", "k8", "0.5", "x", "1", "y");
-    ZX("*4\r\n$1\r\ny\r\n$1\r\n1\r\n$1\r\nx\r\n$18\r\n10.701000000000001\r\n",
-       "ZUNION", "9", "k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "WITHSCORES");
-    ZX("*4\r\n$1\r\ny\r\n$1\r\n1\r\n$1\r\nx\r\n$18\r\n10.700999999999999\r\n",
-       "ZUNION", "9", "k7", "k6", "k5", "k4", "k3", "k2", "k1", "k0", "k8", "WITHSCORES");
-    ZX("*4\r\n$1\r\ny\r\n$1\r\n1\r\n$1\r\nx\r\n$18\r\n10.701000000000001\r\n",
-       "ZUNION", "9", "k8", "k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "WITHSCORES");
-    ZX("*2\r\n$1\r\nx\r\n$18\r\n10.700999999999999\r\n",
-       "ZINTER", "9", "k8", "k7", "k6", "k5", "k4", "k3", "k2", "k1", "k0", "WITHSCORES");
-    ZX("*2\r\n$1\r\nx\r\n$18\r\n10.701000000000001\r\n",
-       "ZINTER", "9", "k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "WITHSCORES");
+    ZX("*4\r\n$1\r\ny\r\n$1\r\n1\r\n$1\r\nx\r\n$18\r\n10.701000000000001\r\n", "ZUNION",
+       "9", "k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "WITHSCORES");
+    ZX("*4\r\n$1\r\ny\r\n$1\r\n1\r\n$1\r\nx\r\n$18\r\n10.700999999999999\r\n", "ZUNION",
+       "9", "k7", "k6", "k5", "k4", "k3", "k2", "k1", "k0", "k8", "WITHSCORES");
+    ZX("*4\r\n$1\r\ny\r\n$1\r\n1\r\n$1\r\nx\r\n$18\r\n10.701000000000001\r\n", "ZUNION",
+       "9", "k8", "k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7", "WITHSCORES");
+    ZX("*2\r\n$1\r\nx\r\n$18\r\n10.700999999999999\r\n", "ZINTER", "9", "k8", "k7", "k6",
+       "k5", "k4", "k3", "k2", "k1", "k0", "WITHSCORES");
+    ZX("*2\r\n$1\r\nx\r\n$18\r\n10.701000000000001\r\n", "ZINTER", "9", "k0", "k1", "k2",
+       "k3", "k4", "k5", "k6", "k7", "k8", "WITHSCORES");
 }
 
-static void test_zremrange(void **state)
+static void zremrange_part1(void)
 {
-    (void)state;
     ZX(":6\r\n", "ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e", "6", "f");
     ZX(":1\r\n", "ZREMRANGEBYRANK", "z", "0", "0");
     ZX(":1\r\n", "ZREMRANGEBYRANK", "z", "-1", "-1");
@@ -1606,12 +1799,14 @@ static void test_zremrange(void **state)
     ZX(":0\r\n", "ZREMRANGEBYSCORE", "z", "5", "1");
     ZX(":3\r\n", "ZADD", "z", "0", "m", "0", "n", "0", "o");
     ZX(":0\r\n", "ZREMRANGEBYLEX", "z", "[m", "(o");
-    ZX("*5\r\n$1\r\nm\r\n$1\r\nn\r\n$1\r\no\r\n$1\r\nb\r\n$1\r\ne\r\n",
-       "ZRANGE", "z", "0", "-1");
+    ZX("*5\r\n$1\r\nm\r\n$1\r\nn\r\n$1\r\no\r\n$1\r\nb\r\n$1\r\ne\r\n", "ZRANGE", "z",
+       "0", "-1");
     ZX(":0\r\n", "ZREMRANGEBYLEX", "z", "+", "-");
-    ZX("-ERR value is not an integer or out of range\r\n", "ZREMRANGEBYRANK", "z", "a", "1");
+    ZX("-ERR value is not an integer or out of range\r\n", "ZREMRANGEBYRANK", "z", "a",
+       "1");
     ZX("-ERR min or max is not a float\r\n", "ZREMRANGEBYSCORE", "z", "a", "1");
-    ZX("-ERR min or max not valid string range item\r\n", "ZREMRANGEBYLEX", "z", "a", "b");
+    ZX("-ERR min or max not valid string range item\r\n", "ZREMRANGEBYLEX", "z", "a",
+       "b");
     ZX(":0\r\n", "ZREMRANGEBYRANK", "nokey", "0", "-1");
     ZX("-ERR min or max is not a float\r\n", "ZREMRANGEBYSCORE", "nokey", "a", "1");
     ZX("+OK\r\n", "SET", "s", "x");
@@ -1621,8 +1816,13 @@ static void test_zremrange(void **state)
        "ZREMRANGEBYSCORE", "s", "0", "1");
     ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
        "ZREMRANGEBYLEX", "s", "-", "+");
-    ZX("-ERR value is not an integer or out of range\r\n", "ZREMRANGEBYRANK", "s", "a", "1");
+    ZX("-ERR value is not an integer or out of range\r\n", "ZREMRANGEBYRANK", "s", "a",
+       "1");
     ZX(":5\r\n", "ZREMRANGEBYRANK", "z", "0", "-1");
+}
+
+static void zremrange_part2(void)
+{
     ZX(":0\r\n", "EXISTS", "z");
     ZX(":2\r\n", "ZADD", "z", "1", "a", "2", "b");
     ZX(":2\r\n", "ZREMRANGEBYSCORE", "z", "-inf", "+inf");
@@ -1630,6 +1830,13 @@ static void test_zremrange(void **state)
     ZX(":2\r\n", "ZADD", "z", "0", "a", "0", "b");
     ZX(":2\r\n", "ZREMRANGEBYLEX", "z", "-", "+");
     ZX(":0\r\n", "EXISTS", "z");
+}
+
+static void test_zremrange(void **state)
+{
+    (void)state;
+    zremrange_part1();
+    zremrange_part2();
 }
 
 static void test_zscan_listpack(void **state)
@@ -1642,8 +1849,8 @@ static void test_zscan_listpack(void **state)
     ZX("*2\r\n$1\r\n0\r\n*10\r\n$1\r\ne\r\n$4\r\n-inf\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\n"
        "b\r\n$3\r\n2.5\r\n$1\r\nc\r\n$1\r\n3\r\n$1\r\nd\r\n$5\r\n1e+20\r\n",
        "ZSCAN", "z", "5");
-    ZX("*2\r\n$1\r\n0\r\n*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$3\r\n2.5\r\n",
-       "ZSCAN", "z", "0", "MATCH", "[ab]");
+    ZX("*2\r\n$1\r\n0\r\n*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$3\r\n2.5\r\n", "ZSCAN",
+       "z", "0", "MATCH", "[ab]");
     ZX("*2\r\n$1\r\n0\r\n*10\r\n$1\r\ne\r\n$4\r\n-inf\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\n"
        "b\r\n$3\r\n2.5\r\n$1\r\nc\r\n$1\r\n3\r\n$1\r\nd\r\n$5\r\n1e+20\r\n",
        "ZSCAN", "z", "0", "COUNT", "1");
@@ -1652,7 +1859,8 @@ static void test_zscan_listpack(void **state)
        "ZSCAN", "z", "0", "MATCH", "*", "COUNT", "100");
     ZX("-ERR syntax error\r\n", "ZSCAN", "z", "0", "COUNT", "0");
     ZX("-ERR syntax error\r\n", "ZSCAN", "z", "0", "COUNT", "-1");
-    ZX("-ERR value is not an integer or out of range\r\n", "ZSCAN", "z", "0", "COUNT", "x");
+    ZX("-ERR value is not an integer or out of range\r\n", "ZSCAN", "z", "0", "COUNT",
+       "x");
     ZX("-ERR syntax error\r\n", "ZSCAN", "z", "0", "MATCH");
     ZX("-ERR syntax error\r\n", "ZSCAN", "z", "0", "TYPE", "zset");
     ZX("-ERR syntax error\r\n", "ZSCAN", "z", "0", "FOO", "bar");
@@ -1669,8 +1877,8 @@ static void test_zscan_listpack(void **state)
     ZX("-ERR invalid cursor\r\n", "ZSCAN", "nokey", "abc");
     ZX("*2\r\n$1\r\n0\r\n*0\r\n", "ZSCAN", "nokey", "0", "FOO");
     ZX("+OK\r\n", "SET", "s", "x");
-    ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
-       "ZSCAN", "s", "0");
+    ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n", "ZSCAN",
+       "s", "0");
     ZX(":3\r\n", "ZADD", "n", "1", "100", "2", "-5", "3", "12345678901");
     ZX("*2\r\n$1\r\n0\r\n*4\r\n$3\r\n100\r\n$1\r\n1\r\n$11\r\n12345678901\r\n$1\r\n3\r\n",
        "ZSCAN", "n", "0", "MATCH", "1*");
@@ -1692,13 +1900,15 @@ static void test_zrandmember_errors(void **state)
     ZX("*6\r\n$1\r\nc\r\n$1\r\n3\r\n$1\r\nb\r\n$1\r\n2\r\n$1\r\na\r\n$1\r\n1\r\n",
        "ZRANDMEMBER", "z", "3", "WITHSCORES");
     ZX("*3\r\n$1\r\nc\r\n$1\r\nb\r\n$1\r\na\r\n", "ZRANDMEMBER", "z", "100");
-    ZX("-ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807\r\n",
+    ZX("-ERR value is out of range, value must between -9223372036854775807 and "
+       "9223372036854775807\r\n",
        "ZRANDMEMBER", "z", "-9223372036854775808");
-    ZX("-ERR value is out of range\r\n",
-       "ZRANDMEMBER", "z", "4611686018427387904", "WITHSCORES");
-    ZX("-ERR value is out of range\r\n",
-       "ZRANDMEMBER", "z", "-4611686018427387904", "WITHSCORES");
-    ZX("*3\r\n$1\r\nc\r\n$1\r\nb\r\n$1\r\na\r\n", "ZRANDMEMBER", "z", "4611686018427387903");
+    ZX("-ERR value is out of range\r\n", "ZRANDMEMBER", "z", "4611686018427387904",
+       "WITHSCORES");
+    ZX("-ERR value is out of range\r\n", "ZRANDMEMBER", "z", "-4611686018427387904",
+       "WITHSCORES");
+    ZX("*3\r\n$1\r\nc\r\n$1\r\nb\r\n$1\r\na\r\n", "ZRANDMEMBER", "z",
+       "4611686018427387903");
     ZX("+OK\r\n", "SET", "s", "x");
     ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
        "ZRANDMEMBER", "s");
@@ -1712,9 +1922,8 @@ static void test_zrandmember_errors(void **state)
     ZX("*0\r\n", "ZRANDMEMBER", "nokey", "1");
 }
 
-static void test_arity(void **state)
+static void arity_part1(void)
 {
-    (void)state;
     ZX("-ERR wrong number of arguments for 'zadd' command\r\n", "ZADD", "z");
     ZX("-ERR wrong number of arguments for 'zadd' command\r\n", "ZADD", "z", "1");
     ZX("-ERR wrong number of arguments for 'zrem' command\r\n", "ZREM", "z");
@@ -1724,30 +1933,41 @@ static void test_arity(void **state)
     ZX("-ERR wrong number of arguments for 'zcard' command\r\n", "ZCARD");
     ZX("-ERR wrong number of arguments for 'zcount' command\r\n", "ZCOUNT", "z", "1");
     ZX("-ERR wrong number of arguments for 'zrange' command\r\n", "ZRANGE", "z", "1");
-    ZX("-ERR wrong number of arguments for 'zrangestore' command\r\n",
-       "ZRANGESTORE", "d", "z", "1");
-    ZX("-ERR wrong number of arguments for 'zrevrange' command\r\n", "ZREVRANGE", "z", "1");
-    ZX("-ERR wrong number of arguments for 'zrangebyscore' command\r\n",
-       "ZRANGEBYSCORE", "z", "1");
+    ZX("-ERR wrong number of arguments for 'zrangestore' command\r\n", "ZRANGESTORE", "d",
+       "z", "1");
+    ZX("-ERR wrong number of arguments for 'zrevrange' command\r\n", "ZREVRANGE", "z",
+       "1");
+    ZX("-ERR wrong number of arguments for 'zrangebyscore' command\r\n", "ZRANGEBYSCORE",
+       "z", "1");
     ZX("-ERR wrong number of arguments for 'zrevrangebyscore' command\r\n",
        "ZREVRANGEBYSCORE", "z", "1");
-    ZX("-ERR wrong number of arguments for 'zrangebylex' command\r\n", "ZRANGEBYLEX", "z", "1");
+    ZX("-ERR wrong number of arguments for 'zrangebylex' command\r\n", "ZRANGEBYLEX", "z",
+       "1");
     ZX("-ERR wrong number of arguments for 'zrevrangebylex' command\r\n",
        "ZREVRANGEBYLEX", "z", "1");
     ZX("-ERR wrong number of arguments for 'zrank' command\r\n", "ZRANK", "z");
-    ZX("-ERR wrong number of arguments for 'zrevrank' command\r\n", "ZREVRANK", "z", "a", "b");
+    ZX("-ERR wrong number of arguments for 'zrevrank' command\r\n", "ZREVRANK", "z", "a",
+       "b");
     ZX("-ERR wrong number of arguments for 'zpopmin' command\r\n", "ZPOPMIN");
     ZX("-ERR wrong number of arguments for 'zpopmax' command\r\n", "ZPOPMAX");
     ZX("-ERR wrong number of arguments for 'zmpop' command\r\n", "ZMPOP", "1", "z");
     ZX("-ERR wrong number of arguments for 'zrandmember' command\r\n", "ZRANDMEMBER");
-    ZX("-ERR wrong number of arguments for 'zunionstore' command\r\n", "ZUNIONSTORE", "d", "1");
-    ZX("-ERR wrong number of arguments for 'zinterstore' command\r\n", "ZINTERSTORE", "d", "1");
-    ZX("-ERR wrong number of arguments for 'zdiffstore' command\r\n", "ZDIFFSTORE", "d", "1");
+    ZX("-ERR wrong number of arguments for 'zunionstore' command\r\n", "ZUNIONSTORE", "d",
+       "1");
+    ZX("-ERR wrong number of arguments for 'zinterstore' command\r\n", "ZINTERSTORE", "d",
+       "1");
+    ZX("-ERR wrong number of arguments for 'zdiffstore' command\r\n", "ZDIFFSTORE", "d",
+       "1");
     ZX("-ERR wrong number of arguments for 'zunion' command\r\n", "ZUNION", "1");
+}
+
+static void arity_part2(void)
+{
     ZX("-ERR wrong number of arguments for 'zinter' command\r\n", "ZINTER", "1");
     ZX("-ERR wrong number of arguments for 'zdiff' command\r\n", "ZDIFF", "1");
     ZX("-ERR wrong number of arguments for 'zintercard' command\r\n", "ZINTERCARD", "1");
-    ZX("-ERR wrong number of arguments for 'zlexcount' command\r\n", "ZLEXCOUNT", "z", "a");
+    ZX("-ERR wrong number of arguments for 'zlexcount' command\r\n", "ZLEXCOUNT", "z",
+       "a");
     ZX("-ERR wrong number of arguments for 'zremrangebyrank' command\r\n",
        "ZREMRANGEBYRANK", "z", "1");
     ZX("-ERR wrong number of arguments for 'zremrangebyscore' command\r\n",
@@ -1757,12 +1977,19 @@ static void test_arity(void **state)
     ZX("-ERR wrong number of arguments for 'zscan' command\r\n", "ZSCAN", "z");
     ZX("-ERR wrong number of arguments for 'bzpopmin' command\r\n", "BZPOPMIN", "z");
     ZX("-ERR wrong number of arguments for 'bzpopmax' command\r\n", "BZPOPMAX", "z");
-    ZX("-ERR wrong number of arguments for 'bzmpop' command\r\n", "BZMPOP", "0", "1", "z");
+    ZX("-ERR wrong number of arguments for 'bzmpop' command\r\n", "BZMPOP", "0", "1",
+       "z");
 }
 
-static void test_encodings(void **state)
+static void test_arity(void **state)
 {
     (void)state;
+    arity_part1();
+    arity_part2();
+}
+
+static void encodings_part1(void)
+{
     set_limits(4, 8);
     ZX(":4\r\n", "ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d");
     ZX("$8\r\nlistpack\r\n", "OBJECT", "ENCODING", "z");
@@ -1779,16 +2006,21 @@ static void test_encodings(void **state)
     ZX("$8\r\nskiplist\r\n", "OBJECT", "ENCODING", "x");
     ZX(":1\r\n", "ZADD", "w", "1", "a", "1", "a", "1", "a", "1", "a", "1", "a", "1", "a");
     ZX("$8\r\nlistpack\r\n", "OBJECT", "ENCODING", "w");
-    ZX(":0\r\n", "ZADD", "v", "XX", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e", "6", "f");
+    ZX(":0\r\n", "ZADD", "v", "XX", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e", "6",
+       "f");
     ZX(":2\r\n", "ZADD", "w2", "1", "a", "2", "b");
-    ZX(":0\r\n",
-       "ZADD", "w2", "XX", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e", "6", "f");
+    ZX(":0\r\n", "ZADD", "w2", "XX", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e",
+       "6", "f");
     ZX("$8\r\nlistpack\r\n", "OBJECT", "ENCODING", "w2");
     ZX("$1\r\n1\r\n", "ZINCRBY", "w3", "1", "abcdefghi");
     ZX("$8\r\nskiplist\r\n", "OBJECT", "ENCODING", "w3");
     ZX(":6\r\n", "ZADD", "q", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e", "6", "f");
     ZX(":6\r\n", "ZUNIONSTORE", "d", "1", "q");
     ZX("$8\r\nskiplist\r\n", "OBJECT", "ENCODING", "d");
+}
+
+static void encodings_part2(void)
+{
     ZX(":4\r\n", "ZRANGESTORE", "d", "q", "0", "3");
     ZX("$8\r\nlistpack\r\n", "OBJECT", "ENCODING", "d");
     ZX(":6\r\n", "ZUNIONSTORE", "d", "1", "q", "WEIGHTS", "2");
@@ -1814,28 +2046,29 @@ static void test_encodings(void **state)
     ZX("$8\r\nskiplist\r\n", "OBJECT", "ENCODING", "f");
     ZX(":1\r\n", "ZADD", "g", "1", "");
     ZX("$8\r\nlistpack\r\n", "OBJECT", "ENCODING", "g");
+}
+
+static void encodings_part3(void)
+{
     ZX(":1\r\n", "ZADD", "g", "1", "a");
     ZX("$8\r\nskiplist\r\n", "OBJECT", "ENCODING", "g");
 }
 
-#define SCENARIO_TESTS \
-    T(test_zadd_options), \
-    T(test_zadd_scores), \
-    T(test_negative_zero), \
-    T(test_zrange_rank), \
-    T(test_zrange_score), \
-    T(test_zrange_lex), \
-    T(test_zrangestore), \
-    T(test_zcount_zrank_zrem), \
-    T(test_pops), \
-    T(test_blocking_served), \
-    T(test_setops), \
-    T(test_setops_order), \
-    T(test_zremrange), \
-    T(test_zscan_listpack), \
-    T(test_zrandmember_errors), \
-    T(test_arity), \
-    T(test_encodings)
+static void test_encodings(void **state)
+{
+    (void)state;
+    encodings_part1();
+    encodings_part2();
+    encodings_part3();
+}
+
+#define SCENARIO_TESTS                                                                   \
+    T(test_zadd_options), T(test_zadd_scores), T(test_negative_zero),                    \
+        T(test_zrange_rank), T(test_zrange_score), T(test_zrange_lex),                   \
+        T(test_zrangestore), T(test_zcount_zrank_zrem), T(test_pops),                    \
+        T(test_blocking_served), T(test_setops), T(test_setops_order),                   \
+        T(test_zremrange), T(test_zscan_listpack), T(test_zrandmember_errors),           \
+        T(test_arity), T(test_encodings)
 
 int main(void)
 {
