@@ -323,7 +323,7 @@ def setop_tail(s, name, store=False):
              for _ in ks]
         if maybe(s, 0.05):
             w = w[:-1] if maybe(s, 0.5) else w + [b"1"]
-        if maybe(s, 0.04):
+        if w and maybe(s, 0.04):
             w[0] = pick(s, BAD_SCORES)
         tail += [b"WEIGHTS"] + w
     if (weighted or maybe(s, 0.05)) and maybe(s, 0.4):
