@@ -397,10 +397,9 @@ static bool zset_score(const kv_obj *o, const char *m, size_t len, double *score
 static bool zset_delete(kv_obj *o, const char *m, size_t len)
 {
     if (o->encoding == KV_ENC_LISTPACK) {
-        double score;
-        uint32_t pos = zzl_find(zlp(o), m, len, &score);
-        if (pos == LP_NONE) return false;
         kv_lp *lp = zlp(o);
+        uint32_t pos = lp_find(lp, lp_first(lp), m, len, 1);
+        if (pos == LP_NONE) return false;
         lp_delete(&lp, pos, 2);
         o->v.ptr = lp;
         return true;
@@ -1527,8 +1526,16 @@ static void bzpop_generic(cmd_ctx *c, size_t first_key, size_t nkeys, size_t tim
     int64_t timeout_ms;
     if (!timeout_or_reply(c, timeout_arg, &timeout_ms)) return;
     for (size_t i = 0; i < nkeys; i++) {
-        kv_obj *o;
-        if (!lookup_write(c, first_key + i, &o)) return;
+        const cmd_arg *key = &c->argv[first_key + i];
+        kv_obj *o = kv_lookup_write(c->ks, key->ptr, key->len, c->now_ms);
+        /* At the deadline Redis answers null whatever the keys hold now: a
+         * key that became another type while the client waited is skipped
+         * (it is an error only when the command first runs). */
+        if (o != NULL && o->type != KV_ZSET && c->timed_out) continue;
+        if (o != NULL && o->type != KV_ZSET) {
+            cmd_error(c, CMD_ERR_WRONGTYPE);
+            return;
+        }
         if (o == NULL || zset_length(o) == 0) continue;
         zpop_serve(c, o, first_key + i, max, count == -1 ? 1 : count, shape);
         return;
