@@ -14,6 +14,7 @@
 #include "cmd/rows.h"
 #include "kv/cmds.h"
 #include "kv/t_hash.h"
+#include "kv/t_list.h"
 #include "node/servercmds.h"
 
 static cmd_def object_subcommands[] = {
@@ -250,6 +251,7 @@ static cmd_def commands[] = {
  * appended to the core rows at start-up. */
 static cmd_def *const type_rows[] = {
     cmd_rows_hash,
+    cmd_rows_list,
     NULL,
 };
 
