@@ -59,6 +59,8 @@ from resp_raw import RawClient, decode, encode_command
 TYPE_MODULES = []
 import diff_hash  # noqa: E402
 TYPE_MODULES.append(diff_hash)
+import diff_list  # noqa: E402
+TYPE_MODULES.append(diff_list)
 
 SEED = int(os.environ.get("POLIS_DIFF_SEED", "1337"))
 COUNT = int(os.environ.get("POLIS_DIFF_COUNT", "20000"))
