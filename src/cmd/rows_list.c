@@ -15,7 +15,7 @@ cmd_def cmd_rows_list[] = {
         "Pop an element from a list, push it to another list and return it; or block "
         "until one is available",
         "6.2.0", "O(1)"),
-    ROWK("blmpop", -5, W | B, kvcmd_blmpop_keys, kvcmd_blmpop, "list",
+    ROWK("blmpop", -5, W | B, cmd_keys_numkeys_at_2, kvcmd_blmpop, "list",
          "Pop elements from a list, or block until one is available", "7.0.0",
          "O(N+M) where N is the number of provided keys and M is the number of elements "
          "returned."),
@@ -44,7 +44,7 @@ cmd_def cmd_rows_list[] = {
     ROW("lmove", 5, W | D, 1, 2, 1, kvcmd_lmove, "list",
         "Pop an element from a list, push it to another list and return it", "6.2.0",
         "O(1)"),
-    ROWK("lmpop", -4, W, kvcmd_lmpop_keys, kvcmd_lmpop, "list",
+    ROWK("lmpop", -4, W, cmd_keys_numkeys_at_1, kvcmd_lmpop, "list",
          "Pop elements from a list", "7.0.0",
          "O(N+M) where N is the number of provided keys and M is the number of elements "
          "returned."),

@@ -784,31 +784,6 @@ void kvcmd_blmpop(cmd_ctx *c)
     block_or_reply(c, timeout_ms, false);
 }
 
-/* ---- Key positions ------------------------------------------------------------ */
-
-static int mpop_keys(const cmd_arg *argv, size_t argc, size_t numkeys_arg, size_t *out)
-{
-    int64_t n;
-    if (numkeys_arg >= argc ||
-        !str_to_i64(argv[numkeys_arg].ptr, argv[numkeys_arg].len, &n))
-        return 0;
-    size_t first = numkeys_arg + 1;
-    if (n < 1 || (uint64_t)n > argc - first) return 0;
-    for (size_t i = 0; i < (size_t)n; i++)
-        out[i] = first + i;
-    return (int)n;
-}
-
-int kvcmd_lmpop_keys(const cmd_arg *argv, size_t argc, size_t *out)
-{
-    return mpop_keys(argv, argc, 1, out);
-}
-
-int kvcmd_blmpop_keys(const cmd_arg *argv, size_t argc, size_t *out)
-{
-    return mpop_keys(argv, argc, 2, out);
-}
-
 /* ---- kv_type_ops ----------------------------------------------------------------- */
 
 static void list_free_value(kv_obj *o)

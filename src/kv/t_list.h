@@ -23,9 +23,4 @@ cmd_proc kvcmd_lpush, kvcmd_rpush, kvcmd_lpushx, kvcmd_rpushx, kvcmd_lpop, kvcmd
     kvcmd_ltrim, kvcmd_lpos, kvcmd_lmove, kvcmd_rpoplpush, kvcmd_lmpop, kvcmd_blpop,
     kvcmd_brpop, kvcmd_blmove, kvcmd_brpoplpush, kvcmd_blmpop;
 
-/* Key positions of LMPOP and BLMPOP (numkeys key [key ...]), as Redis's
- * lmpopGetKeys/blmpopGetKeys: none when numkeys is malformed or exceeds the
- * arguments. */
-cmd_getkeys_proc kvcmd_lmpop_keys, kvcmd_blmpop_keys;
-
 #endif

@@ -14,16 +14,17 @@ COMPARE is empty: every list reply is fully determined by the state (no
 random choices, no unordered collections), so all replies are compared
 byte for byte.
 
-Blocking commands. The server part that parks blocked clients does not
-exist yet, so a blocking command that found nothing would hang the stream.
-BLPOP BRPOP BRPOPLPUSH BLMOVE BLMPOP are therefore only sent with a
-timeout that is always rejected (negative, not a number, or out of range
-once multiplied by 1000): the reply is an error whatever the keys hold, and
-the stream still checks which error comes first (BLMOVE's directions,
-BLMPOP's numkeys/direction/COUNT are checked before the timeout). For the
-same reason they are not in ARITY_NAMES: junk arguments could form a valid
-timeout such as "0". Their serving paths are covered by the unit tests
-(tests/unit/test_kv_list.c) and test_list.py.
+Blocking commands. BLPOP BRPOP BRPOPLPUSH BLMOVE BLMPOP are sent with
+short timeouts (10-20 ms): with elements they are served at once, without
+they time out on both servers with the same null reply (a null array, for
+BLMOVE and BRPOPLPUSH too), at the cost of a few milliseconds each. Never
+with a timeout of 0 (or below 1 ms, which truncates to 0): that would wait
+forever. Some get a timeout that is always rejected (negative, not a
+number, or out of range once multiplied by 1000), which checks which error
+comes first (BLMOVE's directions, BLMPOP's numkeys/direction/COUNT are
+checked before the timeout). They are not in ARITY_NAMES: junk arguments
+could form a timeout of "0". Blocking until another client writes is
+covered by test_list.py and test_blocking.py.
 """
 
 # Keys only the list commands use (most of the time), so that lists live
@@ -45,7 +46,9 @@ COUNTS = [
     b"0", b"1", b"2", b"3", b"5", b"10", b"100", b"9223372036854775807", b"-1", b"abc", b"",
     b"1.5", b"-9223372036854775808",
 ]
-# Timeouts every blocking command rejects (see the file comment).
+# Timeouts short enough to wait on (never 0, see the file comment).
+SHORT_TIMEOUTS = [b"0.01", b"0.02", b"0.015", b"1e-2"]
+# Timeouts every blocking command rejects.
 BAD_TIMEOUTS = [
     b"-1", b"-0.5", b"abc", b"", b"nan", b"inf", b"-inf", b"1e400", b"9223372036854775807",
     b" 1", b"1x", b"0x",
@@ -191,8 +194,11 @@ def c_lmpop(s):
 
 
 def c_blocking(s):
-    """Blocking commands with a timeout they always reject."""
-    timeout = s.rng.choice(BAD_TIMEOUTS)
+    """Blocking commands with a short or an always rejected timeout."""
+    if s.rng.random() < 0.65:
+        timeout = s.rng.choice(SHORT_TIMEOUTS)
+    else:
+        timeout = s.rng.choice(BAD_TIMEOUTS)
     kind = s.rng.choice(["BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BLMPOP"])
     if kind in ("BLPOP", "BRPOP"):
         return [kind.encode()] + [key(s) for _ in range(s.rng.randint(1, 3))] + [timeout]
@@ -206,7 +212,7 @@ def c_blocking(s):
 COMMANDS = [
     (12, c_push), (0.4, c_push_many), (6, c_pop), (2, c_llen), (5, c_lrange), (3, c_lindex),
     (3, c_lset), (3, c_linsert), (3, c_lrem), (2, c_ltrim), (4, c_lpos), (4, c_move),
-    (3, c_lmpop), (1.5, c_blocking),
+    (3, c_lmpop), (2, c_blocking),
 ]
 
 COMPARE = {}

@@ -1,17 +1,16 @@
 """List commands: LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP LLEN LRANGE LINDEX LSET
 LINSERT LREM LTRIM LPOS LMOVE RPOPLPUSH LMPOP, and BLPOP BRPOP BLMOVE
-BRPOPLPUSH BLMPOP on their non-blocking paths (the server part that parks
-blocked clients is not written yet: a test that needs a client to wait is
-marked to run against Redis only until it is). Replies and error texts are
-Redis 7.0's; exact bytes are checked over a raw socket where they matter.
-Large lists (many quicklist nodes) are checked against a Python model."""
+BRPOPLPUSH BLMPOP: served at once, argument errors, timeouts and a waiter
+served by a push (parking itself is node/blocking.c's, tested in
+test_blocking.py). Replies and error texts are Redis 7.0's; exact bytes are
+checked over a raw socket where they matter. Large lists (many quicklist
+nodes) are checked against a Python model."""
 
 import random
 import time
 
 import pytest
 
-from conftest import IS_REDIS
 from resp_raw import decode
 
 WRONGTYPE = b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
@@ -20,9 +19,6 @@ ERR_NOT_INT = b"-ERR value is not an integer or out of range\r\n"
 ERR_POSITIVE = b"-ERR value is out of range, must be positive\r\n"
 ERR_TIMEOUT = b"-ERR timeout is not a float or out of range\r\n"
 ERR_TIMEOUT_NEGATIVE = b"-ERR timeout is negative\r\n"
-
-needs_blocking_server = pytest.mark.skipif(
-    not IS_REDIS, reason="needs the server to park blocked clients (node/, pending)")
 
 
 def arity(cmd):
@@ -212,23 +208,38 @@ def test_blocking_argument_errors(c):
     assert c.call("BLPOP", "l") == arity(b"blpop")
 
 
-@needs_blocking_server
 def test_blocking_timeouts_reply_null_arrays(c):
-    """Redis answers a timed-out BLMOVE/BRPOPLPUSH with a null array too."""
+    """Redis answers a timed-out BLMOVE/BRPOPLPUSH with a null array too
+    (RESP2 *-1, RESP3 _), unlike their null bulk where blocking is not
+    allowed."""
     assert c.call("BLPOP", "missing", "0.05") == b"*-1\r\n"
     assert c.call("BRPOPLPUSH", "missing", "d", "0.05") == b"*-1\r\n"
     assert c.call("BLMOVE", "missing", "d", "LEFT", "LEFT", "0.05") == b"*-1\r\n"
     assert c.call("BLMPOP", "0.05", "1", "missing", "LEFT") == b"*-1\r\n"
+    assert c.call("HELLO", "3").startswith(b"%")
+    assert c.call("BLMOVE", "missing", "d", "LEFT", "LEFT", "0.05") == b"_\r\n"
+    assert c.call("BLPOP", "missing", "0.05") == b"_\r\n"
 
 
-@needs_blocking_server
-def test_blocked_client_is_served_by_a_push(server):
+def test_blocked_clients_are_served_by_pushes(server):
     waiter = server.raw()
+    mover = server.raw()
+    multi = server.raw()
     pusher = server.raw()
     waiter.send_command("BLPOP", "q", "5")
     time.sleep(0.1)
     assert pusher.call("RPUSH", "q", "job") == b":1\r\n"
     assert waiter.read_reply() == bulk_array(b"q", b"job")
+    # BLMPOP takes up to COUNT from the key that got elements.
+    multi.send_command("BLMPOP", "5", "2", "a", "b", "RIGHT", "COUNT", "2")
+    mover.send_command("BRPOPLPUSH", "src", "dst", "5")
+    time.sleep(0.1)
+    assert pusher.call("RPUSH", "b", "1", "2", "3") == b":3\r\n"
+    assert multi.read_reply() == b"*2\r\n$1\r\nb\r\n" + bulk_array(b"3", b"2")
+    assert pusher.call("LPUSH", "src", "x") == b":1\r\n"
+    assert mover.read_reply() == b"$1\r\nx\r\n"
+    assert pusher.call("LRANGE", "dst", "0", "-1") == bulk_array(b"x")
+    assert pusher.call("EXISTS", "src") == b":0\r\n"
 
 
 # ---- Expiry, large lists, node sizes -----------------------------------------------------
