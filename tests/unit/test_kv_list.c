@@ -16,7 +16,6 @@
 #include "kv_world.h"
 
 #include "base/error.h"
-#include "base/varint.h"
 #include "kv/quicklist.h"
 #include "kv/type.h"
 
