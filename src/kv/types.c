@@ -6,9 +6,11 @@
 #include <stddef.h>
 
 #include "base/siphash.h"
+#include "kv/t_set.h"
 
 static const kv_type_ops *const registry[KV_TYPE_COUNT] = {
     [KV_STRING] = NULL,
+    [KV_SET] = &kv_set_ops,
 };
 
 const kv_type_ops *kv_type_ops_of(int type)
