@@ -56,6 +56,8 @@ from resp_raw import RawClient, decode, encode_command
 #             periodic full state check, for keys of that type
 #   ARITY_NAMES  command names for the junk-argument generator
 TYPE_MODULES = []
+import diff_set  # noqa: E402
+TYPE_MODULES.append(diff_set)
 
 SEED = int(os.environ.get("POLIS_DIFF_SEED", "1337"))
 COUNT = int(os.environ.get("POLIS_DIFF_COUNT", "5000"))
