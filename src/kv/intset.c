@@ -64,7 +64,8 @@ size_t intset_blob_bytes(const intset *is)
 
 intset *intset_new_sized(uint32_t width, uint32_t capacity)
 {
-    PASSERT(width == INTSET_WIDTH_16 || width == INTSET_WIDTH_32 || width == INTSET_WIDTH_64);
+    PASSERT(width == INTSET_WIDTH_16 || width == INTSET_WIDTH_32 ||
+            width == INTSET_WIDTH_64);
     intset *is = mem_alloc(sizeof *is + (size_t)capacity * width);
     is->width = width;
     is->length = 0;
@@ -133,7 +134,8 @@ static intset *upgrade_and_add(intset *is, int64_t v)
     is->width = intset_width_of(v);
     is = resize(is, n + 1);
     /* Back to front, so no element is overwritten before it is read. */
-    for (uint32_t i = n; i-- > 0;) set_at(is, i + (prepend ? 1 : 0), get_width(is, i, old_width));
+    uint32_t shift = prepend ? 1 : 0;
+    for (uint32_t i = n; i-- > 0;) set_at(is, i + shift, get_width(is, i, old_width));
     set_at(is, prepend ? 0 : n, v);
     is->length = n + 1;
     return is;
@@ -151,7 +153,8 @@ intset *intset_add(intset *is, int64_t v, bool *added)
     is = resize(is, is->length + 1);
     if (pos < is->length)
         memmove(is->contents + (size_t)(pos + 1) * is->width,
-                is->contents + (size_t)pos * is->width, (size_t)(is->length - pos) * is->width);
+                is->contents + (size_t)pos * is->width,
+                (size_t)(is->length - pos) * is->width);
     set_at(is, pos, v);
     is->length++;
     return is;

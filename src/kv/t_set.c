@@ -222,9 +222,11 @@ static size_t set_size(const kv_obj *o)
 
 /* A new, empty set object: an intset or a hashtable. key may be empty for
  * values that never enter the keyspace (replies under construction). */
-static kv_obj *set_new(const char *key, size_t key_len, bool intset_enc, const set_env *env)
+static kv_obj *set_new(const char *key, size_t key_len, bool intset_enc,
+                       const set_env *env)
 {
-    if (intset_enc) return kv_obj_new_value(key, key_len, KV_SET, KV_ENC_INTSET, intset_new());
+    if (intset_enc)
+        return kv_obj_new_value(key, key_len, KV_SET, KV_ENC_INTSET, intset_new());
     return kv_obj_new_value(key, key_len, KV_SET, KV_ENC_HASHTABLE, table_new(env->seed));
 }
 
@@ -388,7 +390,8 @@ static void dump_intset(const intset *is, kv_dump_writer *w)
 {
     kvd_put_u8(w, (uint8_t)is->width);
     kvd_put_varint(w, intset_len(is));
-    for (uint32_t i = 0; i < intset_len(is); i++) kvd_put_u64(w, (uint64_t)intset_get(is, i));
+    for (uint32_t i = 0; i < intset_len(is); i++)
+        kvd_put_u64(w, (uint64_t)intset_get(is, i));
 }
 
 static void dump_table(const set_table *t, kv_dump_writer *w)
@@ -427,8 +430,9 @@ static bool load_intset(kv_obj *o, kv_dump_reader *r)
     uint8_t width;
     uint64_t count;
     if (!kvd_get_u8(r, &width) || !kvd_get_varint(r, &count)) return false;
-    if ((width != INTSET_WIDTH_16 && width != INTSET_WIDTH_32 && width != INTSET_WIDTH_64) ||
-        count == 0 || count >= UINT32_MAX)
+    bool width_ok =
+        width == INTSET_WIDTH_16 || width == INTSET_WIDTH_32 || width == INTSET_WIDTH_64;
+    if (!width_ok || count == 0 || count >= UINT32_MAX)
         return false;
     /* Capacity grows with what was read, never from the count alone. */
     uint32_t cap = count < 256 ? (uint32_t)count : 256;
@@ -464,7 +468,8 @@ static bool load_chain(set_table *st, kv_dump_reader *r, int t, size_t b, uint64
         size_t len;
         if (!kvd_get_str(r, &p, &len, KV_STRING_BYTES_MAX)) return false;
         uint64_t h = dict_hash(d, p, len);
-        if ((h & (d->size[t] - 1)) != b || dict_find_h(d, p, len, h) != NULL) return false;
+        if ((h & (d->size[t] - 1)) != b || dict_find_h(d, p, len, h) != NULL)
+            return false;
         set_member *m = member_new(p, len);
         st->node_bytes += mem_usable(m);
         *tail = &m->node;
@@ -506,8 +511,9 @@ static bool table_size_ok(uint64_t size)
 static bool load_table(kv_obj *o, kv_dump_reader *r)
 {
     uint64_t seed[2], count, size0, size1, rehash;
-    if (!kvd_get_u64(r, &seed[0]) || !kvd_get_u64(r, &seed[1]) || !kvd_get_varint(r, &count) ||
-        !kvd_get_varint(r, &size0) || !kvd_get_varint(r, &size1) || !kvd_get_varint(r, &rehash))
+    if (!kvd_get_u64(r, &seed[0]) || !kvd_get_u64(r, &seed[1]) ||
+        !kvd_get_varint(r, &count) || !kvd_get_varint(r, &size0) ||
+        !kvd_get_varint(r, &size1) || !kvd_get_varint(r, &rehash))
         return false;
     if (count == 0 || !table_size_ok(size0) || (size1 != 0 && !table_size_ok(size1)) ||
         (size1 == 0 && rehash != 0) || rehash > size0)
@@ -630,7 +636,8 @@ static void sort_sets(kv_obj **sets, size_t n, bool ascending)
 {
     if (n < 2) return;
     sized_set *tmp = mem_alloc(n * sizeof *tmp);
-    for (size_t j = 0; j < n; j++) tmp[j] = (sized_set){sets[j], sets[j] ? set_size(sets[j]) : 0, j};
+    for (size_t j = 0; j < n; j++)
+        tmp[j] = (sized_set){sets[j], sets[j] ? set_size(sets[j]) : 0, j};
     qsort(tmp, n, sizeof *tmp, ascending ? cmp_ascending : cmp_descending);
     for (size_t j = 0; j < n; j++) sets[j] = tmp[j].o;
     mem_free(tmp);
@@ -873,7 +880,8 @@ static void union_into(kv_obj *result, kv_obj *const *sets, size_t n, const set_
 
 /* Redis's first DIFF algorithm: each member of the first set, unless
  * another set has it. */
-static void diff_by_lookup(kv_obj *result, kv_obj *const *sets, size_t n, const set_env *env)
+static void diff_by_lookup(kv_obj *result, kv_obj *const *sets, size_t n,
+                           const set_env *env)
 {
     set_iter si;
     set_elem e;
@@ -888,7 +896,8 @@ static void diff_by_lookup(kv_obj *result, kv_obj *const *sets, size_t n, const 
 
 /* Redis's second DIFF algorithm: add the whole first set, then remove the
  * others' members. The result keeps the encoding the first set needed. */
-static void diff_by_removal(kv_obj *result, kv_obj *const *sets, size_t n, const set_env *env)
+static void diff_by_removal(kv_obj *result, kv_obj *const *sets, size_t n,
+                            const set_env *env)
 {
     for (size_t j = 0; j < n; j++) {
         if (sets[j] == NULL) continue;
@@ -939,7 +948,8 @@ static kv_obj *union_diff(kv_obj **sets, size_t n, enum set_op op, const set_env
     return result;
 }
 
-static void sunion_diff_command(cmd_ctx *c, size_t first, const cmd_arg *dst, enum set_op op)
+static void sunion_diff_command(cmd_ctx *c, size_t first, const cmd_arg *dst,
+                                enum set_op op)
 {
     size_t n = c->argc - first;
     kv_obj **sets = lookup_sets_or_reply(c, first, n, dst != NULL);
@@ -1250,7 +1260,8 @@ void kvcmd_sscan(cmd_ctx *c)
     sscan_batch b = {NULL, 0, 0};
     if (!is_intset(o)) {
         const dict *d = &((const set_table *)o->v.ptr)->d;
-        uint64_t budget = (uint64_t)count > UINT64_MAX / 10 ? UINT64_MAX : (uint64_t)count * 10;
+        uint64_t budget =
+            (uint64_t)count > UINT64_MAX / 10 ? UINT64_MAX : (uint64_t)count * 10;
         do {
             cursor = dict_scan(d, cursor, sscan_collect, &b);
         } while (cursor != 0 && budget-- > 0 && b.count < (uint64_t)count);
