@@ -249,9 +249,11 @@ static cmd_def commands[] = {
 
 /* The rows of the value types, each in its own file (cmd/rows_<type>.c),
  * appended to the core rows at start-up. */
+extern cmd_def cmd_rows_set[];
 static cmd_def *const type_rows[] = {
     cmd_rows_hash,
     cmd_rows_list,
+    cmd_rows_set,
     NULL,
 };
 

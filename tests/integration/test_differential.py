@@ -61,6 +61,8 @@ import diff_hash  # noqa: E402
 TYPE_MODULES.append(diff_hash)
 import diff_list  # noqa: E402
 TYPE_MODULES.append(diff_list)
+import diff_set  # noqa: E402
+TYPE_MODULES.append(diff_set)
 
 SEED = int(os.environ.get("POLIS_DIFF_SEED", "1337"))
 COUNT = int(os.environ.get("POLIS_DIFF_COUNT", "20000"))
