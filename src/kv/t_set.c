@@ -61,6 +61,7 @@
 #include "base/mem.h"
 #include "base/util.h"
 #include "kv/intset.h"
+#include "kv/scan.h"
 
 /* Mixed into ks->hash_seed for set tables (the keys' table uses it raw). */
 #define SET_SEED_MIX 0x7365742d6d656d73ull /* "set-mems" */
@@ -1171,70 +1172,6 @@ void kvcmd_srandmember(cmd_ctx *c)
 
 /* ---- SSCAN ---------------------------------------------------------------- */
 
-/* Redis 7.0 parseScanCursorOrReply (as SCAN in kv/keys.c): strtoul over
- * the C string, so "" is 0, "-1" wraps, parsing stops at a NUL; leading
- * space or trailing garbage is invalid. */
-static bool parse_cursor(const cmd_arg *a, uint64_t *out)
-{
-    char tmp[128];
-    if (a->len >= sizeof tmp) return false;
-    memcpy(tmp, a->ptr, a->len);
-    tmp[a->len] = '\0';
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(tmp, &end, 10);
-    if (isspace((unsigned char)tmp[0]) || end[0] != '\0' || errno == ERANGE) return false;
-    *out = v;
-    return true;
-}
-
-typedef struct sscan_batch {
-    const set_member **found;
-    size_t count;
-    size_t cap;
-} sscan_batch;
-
-static void sscan_collect(void *priv, dict_node *node)
-{
-    sscan_batch *b = priv;
-    if (b->count == b->cap) {
-        b->cap = b->cap ? b->cap * 2 : 16;
-        b->found = mem_realloc(b->found, b->cap * sizeof *b->found);
-    }
-    b->found[b->count++] = (const set_member *)node;
-}
-
-/* Options after the cursor: COUNT n (>= 1) and MATCH pattern, as Redis's
- * scanGenericCommand (TYPE is SCAN's only). pattern stays NULL for none
- * or "*". */
-static bool sscan_options_or_reply(cmd_ctx *c, int64_t *count, const cmd_arg **pattern)
-{
-    *count = 10;
-    *pattern = NULL;
-    for (size_t i = 3; i < c->argc; i += 2) {
-        bool has_value = i + 1 < c->argc;
-        if (cmd_arg_is(c, i, "count") && has_value) {
-            if (!cmd_arg_i64_or_reply(c, i + 1, count, NULL)) return false;
-            if (*count < 1) {
-                cmd_error(c, CMD_ERR_SYNTAX);
-                return false;
-            }
-        } else if (cmd_arg_is(c, i, "match") && has_value) {
-            const cmd_arg *p = &c->argv[i + 1];
-            *pattern = (p->len == 1 && p->ptr[0] == '*') ? NULL : p;
-        } else {
-            cmd_error(c, CMD_ERR_SYNTAX);
-            return false;
-        }
-    }
-    return true;
-}
-
-static bool sscan_keep(const cmd_arg *pattern, const char *p, size_t len)
-{
-    return pattern == NULL || glob_match(pattern->ptr, pattern->len, p, len, false);
-}
-
 /* Redis sscanCommand: the cursor is checked first, a missing key answers an
  * empty scan before the options are; an intset is returned whole with
  * cursor 0; a hashtable is walked bucket by bucket until COUNT members were
@@ -1242,13 +1179,9 @@ static bool sscan_keep(const cmd_arg *pattern, const char *p, size_t len)
 void kvcmd_sscan(cmd_ctx *c)
 {
     uint64_t cursor;
-    if (!parse_cursor(&c->argv[2], &cursor)) {
-        cmd_error(c, "ERR invalid cursor");
-        return;
-    }
+    if (!kv_scan_cursor_or_reply(c, 2, &cursor)) return;
     kv_obj *o;
-    int64_t count;
-    const cmd_arg *pattern;
+    kv_scan_opts opts;
     if (!lookup_set(c, 1, false, &o)) return;
     if (o == NULL) {
         resp_array(c->w, 2);
@@ -1256,15 +1189,15 @@ void kvcmd_sscan(cmd_ctx *c)
         resp_array(c->w, 0);
         return;
     }
-    if (!sscan_options_or_reply(c, &count, &pattern)) return;
-    sscan_batch b = {NULL, 0, 0};
+    if (!kv_scan_options_or_reply(c, 3, &opts)) return;
+    uint64_t count = (uint64_t)opts.count;
+    kv_scan_batch b = {NULL, 0, 0};
     if (!is_intset(o)) {
         const dict *d = &((const set_table *)o->v.ptr)->d;
-        uint64_t budget =
-            (uint64_t)count > UINT64_MAX / 10 ? UINT64_MAX : (uint64_t)count * 10;
+        uint64_t budget = count > UINT64_MAX / 10 ? UINT64_MAX : count * 10;
         do {
-            cursor = dict_scan(d, cursor, sscan_collect, &b);
-        } while (cursor != 0 && budget-- > 0 && b.count < (uint64_t)count);
+            cursor = dict_scan(d, cursor, kv_scan_collect, &b);
+        } while (cursor != 0 && budget-- > 0 && b.count < count);
     } else {
         cursor = 0;
     }
@@ -1276,17 +1209,17 @@ void kvcmd_sscan(cmd_ctx *c)
     set_elem e;
     for (uint32_t i = 0; is_intset(o) && i < intset_len(o->v.ptr); i++) {
         elem_from_int(&e, intset_get(o->v.ptr, i));
-        if (!sscan_keep(pattern, e.ptr, e.len)) continue;
+        if (!kv_scan_match(&opts, e.ptr, e.len)) continue;
         resp_bulk(c->w, e.ptr, e.len);
         n++;
     }
     for (size_t i = 0; i < b.count; i++) {
         size_t len;
-        const char *p = member_bytes(b.found[i], &len);
-        if (!sscan_keep(pattern, p, len)) continue;
+        const char *p = member_bytes((const set_member *)b.found[i], &len);
+        if (!kv_scan_match(&opts, p, len)) continue;
         resp_bulk(c->w, p, len);
         n++;
     }
     resp_defer_array(c->w, mark, n);
-    mem_free(b.found);
+    kv_scan_batch_free(&b);
 }
