@@ -14,6 +14,7 @@
 #include "cmd/rows.h"
 #include "kv/cmds.h"
 #include "kv/t_hash.h"
+#include "kv/t_list.h"
 #include "kv/t_zset.h"
 #include "node/servercmds.h"
 
@@ -249,8 +250,11 @@ static cmd_def commands[] = {
 
 /* The rows of the value types, each in its own file (cmd/rows_<type>.c),
  * appended to the core rows at start-up. */
+extern cmd_def cmd_rows_set[];
 static cmd_def *const type_rows[] = {
     cmd_rows_hash,
+    cmd_rows_list,
+    cmd_rows_set,
     cmd_rows_zset,
     NULL,
 };

@@ -10,6 +10,7 @@
 #include "base/util.h"
 #include "kv/cmds.h"
 #include "kv/evict.h"
+#include "kv/scan.h"
 
 void kvcmd_del(cmd_ctx *c)
 {
@@ -100,23 +101,6 @@ void kvcmd_keys(cmd_ctx *c)
     resp_defer_array(c->w, mark, n);
 }
 
-/* Redis 7.0 parseScanCursorOrReply: strtoul over the C string, so "" is
- * cursor 0, "-1" wraps to the largest cursor, and parsing stops at an
- * embedded NUL; leading space or trailing garbage is invalid. */
-static bool parse_cursor(const cmd_arg *a, uint64_t *out)
-{
-    char tmp[128];
-    if (a->len >= sizeof tmp) return false;
-    memcpy(tmp, a->ptr, a->len);
-    tmp[a->len] = '\0';
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(tmp, &end, 10);
-    if (isspace((unsigned char)tmp[0]) || end[0] != '\0' || errno == ERANGE) return false;
-    *out = v;
-    return true;
-}
-
 typedef struct scan_state {
     cmd_ctx *c;
     const cmd_arg *pattern; /* NULL: no filter */
@@ -140,10 +124,7 @@ static void scan_collect(void *priv, dict_node *node)
 void kvcmd_scan(cmd_ctx *c)
 {
     uint64_t cursor;
-    if (!parse_cursor(&c->argv[1], &cursor)) {
-        cmd_error(c, "ERR invalid cursor");
-        return;
-    }
+    if (!kv_scan_cursor_or_reply(c, 1, &cursor)) return;
     int64_t count = 10;
     scan_state st = {c, NULL, NULL, NULL, 0, 0};
     for (size_t i = 2; i < c->argc;) {

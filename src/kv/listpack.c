@@ -268,38 +268,55 @@ uint32_t lp_find(const kv_lp *lp, uint32_t pos, const char *s, size_t len, uint3
 }
 
 /* Replaces old_bytes at pos by the encoded entry in `entry`. */
+/* Slack a shrinking block may keep before it is reallocated smaller. */
+#define LP_SHRINK_SLACK_BYTES 64
+
+/* Replaces old_bytes at pos by new_bytes of room and returns the room (to be
+ * filled by the caller). The block is reallocated only when it must grow
+ * past what its allocation holds, or shrinks by more than the slack: small
+ * edits of a listpack then cost no allocator call. */
+static uint8_t *reserve(kv_lp **lpp, uint32_t *pos, uint32_t old_bytes, size_t new_bytes)
+{
+    kv_lp *lp = *lpp;
+    if (*pos == LP_NONE) *pos = lp->bytes;
+    uint32_t at = *pos;
+    PASSERT(at + old_bytes <= lp->bytes);
+    uint64_t bytes = (uint64_t)lp->bytes - old_bytes + new_bytes;
+    PASSERT(bytes < UINT32_MAX);
+    size_t need = sizeof *lp + (size_t)bytes;
+    if (need > mem_usable(lp)) lp = mem_realloc(lp, need);
+    memmove(lp->data + at + new_bytes, lp->data + at + old_bytes, lp->bytes - at - old_bytes);
+    if (mem_usable(lp) > need + LP_SHRINK_SLACK_BYTES) lp = mem_realloc(lp, need);
+    lp->bytes = (uint32_t)bytes;
+    *lpp = lp;
+    return lp->data + at;
+}
+
 static uint32_t splice(kv_lp **lpp, uint32_t pos, uint32_t old_bytes, const uint8_t *entry,
                        size_t new_bytes)
 {
-    kv_lp *lp = *lpp;
-    if (pos == LP_NONE) pos = lp->bytes;
-    PASSERT(pos + old_bytes <= lp->bytes);
-    uint64_t bytes = (uint64_t)lp->bytes - old_bytes + new_bytes;
-    PASSERT(bytes < UINT32_MAX);
-    if (new_bytes > old_bytes) lp = mem_realloc(lp, sizeof *lp + bytes);
-    memmove(lp->data + pos + new_bytes, lp->data + pos + old_bytes,
-            lp->bytes - pos - old_bytes);
-    if (new_bytes > 0) memcpy(lp->data + pos, entry, new_bytes);
-    if (new_bytes < old_bytes) lp = mem_realloc(lp, sizeof *lp + bytes);
-    lp->bytes = (uint32_t)bytes;
-    *lpp = lp;
+    uint8_t *room = reserve(lpp, &pos, old_bytes, new_bytes);
+    if (new_bytes > 0) memcpy(room, entry, new_bytes);
     return pos;
 }
 
 static uint32_t put(kv_lp **lpp, uint32_t pos, uint32_t old_bytes, const char *s, size_t len)
 {
     int64_t v;
-    bool as_int = len <= 20 && str_to_i64(s, len, &v);
-    if (!as_int) {
-        uint8_t *entry = mem_alloc(LP_HEADER_BYTES_MAX + len + LP_BACKLEN_BYTES_MAX);
-        size_t n = encode_entry(entry, s, len, false, 0);
-        uint32_t at = splice(lpp, pos, old_bytes, entry, n);
-        mem_free(entry);
-        return at;
+    if (len <= 20 && str_to_i64(s, len, &v)) {
+        uint8_t entry[1 + 8 + LP_BACKLEN_BYTES_MAX];
+        size_t n = encode_entry(entry, NULL, 0, true, v);
+        return splice(lpp, pos, old_bytes, entry, n);
     }
-    uint8_t entry[1 + 8 + LP_BACKLEN_BYTES_MAX];
-    size_t n = encode_entry(entry, NULL, 0, true, v);
-    return splice(lpp, pos, old_bytes, entry, n);
+    /* A string is encoded straight into its room: header, bytes, backlen. */
+    uint8_t head[LP_HEADER_BYTES_MAX];
+    size_t h = encode_str_header(head, len);
+    size_t n = h + len;
+    uint8_t *room = reserve(lpp, &pos, old_bytes, n + backlen_bytes(n));
+    memcpy(room, head, h);
+    memcpy(room + h, s, len);
+    backlen_encode(room + n, n);
+    return pos;
 }
 
 uint32_t lp_insert(kv_lp **lpp, uint32_t pos, const char *s, size_t len)

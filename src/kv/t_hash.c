@@ -48,6 +48,7 @@
 #include "base/rng.h"
 #include "base/util.h"
 #include "kv/listpack.h"
+#include "kv/scan.h"
 
 /* Redis converts when a listpack would pass 1 GiB (lpSafeToAdd); polis
  * stops at 512 MiB so that a listpack always fits one dump string
@@ -890,89 +891,17 @@ void kvcmd_hrandfield(cmd_ctx *c)
 
 /* ---- HSCAN ---------------------------------------------------------------- */
 
-/* Redis 7.0 parseScanCursorOrReply, as SCAN's (kv/keys.c): strtoul over the
- * C string, so "" is cursor 0, "-1" wraps to the largest cursor, parsing
- * stops at an embedded NUL; leading space or trailing garbage is invalid. */
-static bool parse_cursor(const cmd_arg *a, uint64_t *out)
-{
-    char tmp[128];
-    if (a->len >= sizeof tmp) return false;
-    memcpy(tmp, a->ptr, a->len);
-    tmp[a->len] = '\0';
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(tmp, &end, 10);
-    if (isspace((unsigned char)tmp[0]) || end[0] != '\0' || errno == ERANGE) return false;
-    *out = v;
-    return true;
-}
-
-typedef struct scan_opts {
-    int64_t count;
-    const cmd_arg *pattern; /* NULL: every field */
-} scan_opts;
-
-/* Redis scanGenericCommand's options for a key: COUNT and MATCH (TYPE is
- * for SCAN only). */
-static bool parse_scan_opts(cmd_ctx *c, size_t from, scan_opts *opts)
-{
-    opts->count = 10;
-    opts->pattern = NULL;
-    for (size_t i = from; i < c->argc;) {
-        size_t left = c->argc - i;
-        if (cmd_arg_is(c, i, "count") && left >= 2) {
-            if (!cmd_arg_i64_or_reply(c, i + 1, &opts->count, NULL)) return false;
-            if (opts->count < 1) {
-                cmd_error(c, CMD_ERR_SYNTAX);
-                return false;
-            }
-            i += 2;
-        } else if (cmd_arg_is(c, i, "match") && left >= 2) {
-            const cmd_arg *p = &c->argv[i + 1];
-            /* "*" matches everything: the same as no pattern. */
-            opts->pattern = (p->len == 1 && p->ptr[0] == '*') ? NULL : p;
-            i += 2;
-        } else {
-            cmd_error(c, CMD_ERR_SYNTAX);
-            return false;
-        }
-    }
-    return true;
-}
-
-static bool scan_matches(const scan_opts *opts, const hash_pair *p)
-{
-    return opts->pattern == NULL || glob_match(opts->pattern->ptr, opts->pattern->len,
-                                               p->field, p->field_len, false);
-}
-
-typedef struct scan_state {
-    const hash_node **found;
-    size_t count;
-    size_t cap;
-} scan_state;
-
-static void scan_collect(void *priv, dict_node *node)
-{
-    scan_state *st = priv;
-    if (st->count == st->cap) {
-        st->cap = st->cap ? st->cap * 2 : 16;
-        st->found = mem_realloc(st->found, st->cap * sizeof *st->found);
-    }
-    st->found[st->count++] = (const hash_node *)node;
-}
-
 /* Writes the pairs that match; returns how many elements were written. */
-static size_t scan_reply_pair(cmd_ctx *c, const scan_opts *opts, const hash_pair *p)
+static size_t scan_reply_pair(cmd_ctx *c, const kv_scan_opts *opts, const hash_pair *p)
 {
-    if (!scan_matches(opts, p)) return 0;
+    if (!kv_scan_match(opts, p->field, p->field_len)) return 0;
     resp_bulk(c->w, p->field, p->field_len);
     resp_bulk(c->w, p->value, p->value_len);
     return 2;
 }
 
 /* A listpack is small: everything in one call, cursor 0 (as Redis). */
-static void scan_listpack(cmd_ctx *c, const kv_obj *o, const scan_opts *opts)
+static void scan_listpack(cmd_ctx *c, const kv_obj *o, const kv_scan_opts *opts)
 {
     resp_array(c->w, 2);
     resp_bulk(c->w, "0", 1);
@@ -987,15 +916,15 @@ static void scan_listpack(cmd_ctx *c, const kv_obj *o, const scan_opts *opts)
 }
 
 static void scan_table(cmd_ctx *c, const hash_table *t, uint64_t cursor,
-                       const scan_opts *opts)
+                       const kv_scan_opts *opts)
 {
     /* Redis counts fields and values (COUNT x 2) and visits at most 10 x
      * that many buckets; its arithmetic wraps for huge counts, and so does
      * this (unsigned, the same bits). */
     uint64_t want = (uint64_t)opts->count * 2, budget = want * 10;
-    scan_state st = {NULL, 0, 0};
+    kv_scan_batch st = {NULL, 0, 0};
     do {
-        cursor = dict_scan(&t->fields, cursor, scan_collect, &st);
+        cursor = dict_scan(&t->fields, cursor, kv_scan_collect, &st);
     } while (cursor != 0 && budget-- != 0 && (uint64_t)st.count * 2 < want);
     resp_array(c->w, 2);
     char digits[LP_INT_BUF_BYTES];
@@ -1003,20 +932,17 @@ static void scan_table(cmd_ctx *c, const hash_table *t, uint64_t cursor,
     size_t mark = resp_defer(c->w), n = 0;
     for (size_t i = 0; i < st.count; i++) {
         hash_pair p;
-        pair_from_node(st.found[i], &p);
+        pair_from_node((const hash_node *)st.found[i], &p);
         n += scan_reply_pair(c, opts, &p);
     }
     resp_defer_array(c->w, mark, n);
-    mem_free(st.found);
+    kv_scan_batch_free(&st);
 }
 
 void kvcmd_hscan(cmd_ctx *c)
 {
     uint64_t cursor;
-    if (!parse_cursor(&c->argv[2], &cursor)) {
-        cmd_error(c, "ERR invalid cursor");
-        return;
-    }
+    if (!kv_scan_cursor_or_reply(c, 2, &cursor)) return;
     kv_obj *o;
     if (!lookup_read(c, &o)) return;
     if (o == NULL) {
@@ -1026,8 +952,8 @@ void kvcmd_hscan(cmd_ctx *c)
         resp_array(c->w, 0);
         return;
     }
-    scan_opts opts;
-    if (!parse_scan_opts(c, 3, &opts)) return;
+    kv_scan_opts opts;
+    if (!kv_scan_options_or_reply(c, 3, &opts)) return;
     if (o->encoding == KV_ENC_LISTPACK)
         scan_listpack(c, o, &opts);
     else

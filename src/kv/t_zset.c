@@ -45,6 +45,7 @@
 #include "base/rng.h"
 #include "base/util.h"
 #include "kv/listpack.h"
+#include "kv/scan.h"
 #include "kv/zskiplist.h"
 
 /* Salt mixed into the keyspace's hash seed for the member tables. */
@@ -2121,117 +2122,60 @@ void kvcmd_zremrangebylex(cmd_ctx *c)
 /* ---- ZSCAN ----------------------------------------------------------------------------
  */
 
-/* Redis parseScanCursorOrReply: strtoul over the C string ("" is 0, "-1"
- * wraps), no leading space, nothing after the digits. */
-static bool parse_cursor(const cmd_arg *a, uint64_t *out)
+/* A skiplist is scanned through its member table like SCAN (Redis doubles
+ * COUNT for member-score pairs: about COUNT members per call, at most 20 x
+ * COUNT buckets visited; its arithmetic wraps for huge counts, and so does
+ * this); a listpack is returned whole with cursor 0, its scores as stored. */
+static void zscan_table(cmd_ctx *c, const zsl *z, uint64_t cursor,
+                        const kv_scan_opts *opts)
 {
-    char stack[NUM_STACK_BYTES];
-    char *s = arg_cstr(a, stack, sizeof stack);
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    bool ok = !isspace((unsigned char)s[0]) && end[0] == '\0' && errno != ERANGE;
-    if (s != stack) mem_free(s);
-    *out = v;
-    return ok;
-}
-
-typedef struct zscan_state {
-    const zsl_node **found;
-    size_t count;
-    size_t cap;
-} zscan_state;
-
-static void zscan_collect(void *priv, dict_node *node)
-{
-    zscan_state *st = priv;
-    if (st->count == st->cap) {
-        st->cap = st->cap ? st->cap * 2 : 16;
-        st->found = mem_realloc(st->found, st->cap * sizeof *st->found);
-    }
-    st->found[st->count++] = (const zsl_node *)node;
-}
-
-/* The options: COUNT n (>= 1) and MATCH pattern; TYPE is for SCAN only. */
-static bool zscan_options(cmd_ctx *c, int64_t *count, const cmd_arg **pattern)
-{
-    for (size_t i = 3; i < c->argc; i += 2) {
-        bool pair = c->argc - i >= 2;
-        if (pair && cmd_arg_is(c, i, "count")) {
-            if (!cmd_arg_i64_or_reply(c, i + 1, count, NULL)) return false;
-            if (*count >= 1) continue;
-        } else if (pair && cmd_arg_is(c, i, "match")) {
-            const cmd_arg *p = &c->argv[i + 1];
-            *pattern = p->len == 1 && p->ptr[0] == '*' ? NULL : p;
-            continue;
-        }
-        cmd_error(c, CMD_ERR_SYNTAX);
-        return false;
-    }
-    return true;
-}
-
-static bool zscan_keep(const cmd_arg *pattern, const char *m, size_t len)
-{
-    return pattern == NULL || glob_match(pattern->ptr, pattern->len, m, len, false);
-}
-
-/* A skiplist is scanned through its member table like SCAN (Redis counts
- * members and scores both towards COUNT); a listpack is returned whole
- * with cursor 0, its scores as stored. */
-static void zscan_reply(cmd_ctx *c, const kv_obj *o, uint64_t cursor, int64_t count,
-                        const cmd_arg *pattern)
-{
-    zscan_state st = {NULL, 0, 0};
-    if (o->encoding == KV_ENC_SKIPLIST) {
-        uint64_t budget =
-            (uint64_t)count > UINT64_MAX / 10 ? UINT64_MAX : (uint64_t)count * 10;
-        do {
-            cursor = dict_scan(&zskl(o)->members, cursor, zscan_collect, &st);
-        } while (cursor != 0 && budget-- > 0 && st.count * 2 < (uint64_t)count);
-    } else {
-        cursor = 0;
-    }
+    uint64_t want = (uint64_t)opts->count * 2, budget = want * 10;
+    kv_scan_batch st = {NULL, 0, 0};
+    do {
+        cursor = dict_scan(&z->members, cursor, kv_scan_collect, &st);
+    } while (cursor != 0 && budget-- != 0 && (uint64_t)st.count * 2 < want);
     resp_array(c->w, 2);
-    char digits[24];
+    char digits[LP_INT_BUF_BYTES];
     resp_bulk(c->w, digits, fmt_u64(digits, cursor));
     size_t mark = resp_defer(c->w), n = 0;
-    if (o->encoding == KV_ENC_SKIPLIST) {
-        for (size_t i = 0; i < st.count; i++) {
-            size_t len;
-            const char *m = zsl_member(st.found[i], &len);
-            if (!zscan_keep(pattern, m, len)) continue;
-            char text[SCORE_STR_BYTES_MAX];
-            resp_bulk(c->w, m, len);
-            resp_bulk(c->w, text, score_text(st.found[i]->score, text));
-            n += 2;
-        }
-    } else {
-        const kv_lp *lp = zlp(o);
-        for (uint32_t pos = lp_first(lp); pos != LP_NONE;
-             pos = lp_next(lp, lp_next(lp, pos))) {
-            char tmp[LP_INT_BUF_BYTES], stmp[LP_INT_BUF_BYTES];
-            size_t len, slen;
-            const char *m = lp_get_str(lp, pos, tmp, &len);
-            if (!zscan_keep(pattern, m, len)) continue;
-            const char *s = lp_get_str(lp, lp_next(lp, pos), stmp, &slen);
-            resp_bulk(c->w, m, len);
-            resp_bulk(c->w, s, slen);
-            n += 2;
-        }
+    for (size_t i = 0; i < st.count; i++) {
+        const zsl_node *node = (const zsl_node *)st.found[i];
+        size_t len;
+        const char *m = zsl_member(node, &len);
+        if (!kv_scan_match(opts, m, len)) continue;
+        char text[SCORE_STR_BYTES_MAX];
+        resp_bulk(c->w, m, len);
+        resp_bulk(c->w, text, score_text(node->score, text));
+        n += 2;
     }
     resp_defer_array(c->w, mark, n);
-    mem_free(st.found);
+    kv_scan_batch_free(&st);
+}
+
+static void zscan_listpack(cmd_ctx *c, const kv_lp *lp, const kv_scan_opts *opts)
+{
+    resp_array(c->w, 2);
+    resp_bulk(c->w, "0", 1);
+    size_t mark = resp_defer(c->w), n = 0;
+    for (uint32_t pos = lp_first(lp); pos != LP_NONE;
+         pos = lp_next(lp, lp_next(lp, pos))) {
+        char tmp[LP_INT_BUF_BYTES], stmp[LP_INT_BUF_BYTES];
+        size_t len, slen;
+        const char *m = lp_get_str(lp, pos, tmp, &len);
+        if (!kv_scan_match(opts, m, len)) continue;
+        const char *s = lp_get_str(lp, lp_next(lp, pos), stmp, &slen);
+        resp_bulk(c->w, m, len);
+        resp_bulk(c->w, s, slen);
+        n += 2;
+    }
+    resp_defer_array(c->w, mark, n);
 }
 
 /* Redis zscanCommand: the cursor first, then the key, then the options. */
 void kvcmd_zscan(cmd_ctx *c)
 {
     uint64_t cursor;
-    if (!parse_cursor(&c->argv[2], &cursor)) {
-        cmd_error(c, "ERR invalid cursor");
-        return;
-    }
+    if (!kv_scan_cursor_or_reply(c, 2, &cursor)) return;
     kv_obj *o;
     if (!lookup_read(c, 1, &o)) return;
     if (o == NULL) {
@@ -2240,8 +2184,10 @@ void kvcmd_zscan(cmd_ctx *c)
         resp_array(c->w, 0);
         return;
     }
-    int64_t count = 10;
-    const cmd_arg *pattern = NULL;
-    if (!zscan_options(c, &count, &pattern)) return;
-    zscan_reply(c, o, cursor, count, pattern);
+    kv_scan_opts opts;
+    if (!kv_scan_options_or_reply(c, 3, &opts)) return;
+    if (o->encoding == KV_ENC_LISTPACK)
+        zscan_listpack(c, zlp(o), &opts);
+    else
+        zscan_table(c, zskl(o), cursor, &opts);
 }

@@ -7,10 +7,14 @@
 
 #include "base/siphash.h"
 #include "kv/t_hash.h"
+#include "kv/t_list.h"
+#include "kv/t_set.h"
 #include "kv/t_zset.h"
 
 static const kv_type_ops *const registry[KV_TYPE_COUNT] = {
     [KV_STRING] = NULL,
+    [KV_LIST] = &kv_list_ops,
+    [KV_SET] = &kv_set_ops,
     [KV_ZSET] = &kv_zset_ops,
     [KV_HASH] = &kv_hash_ops,
 };

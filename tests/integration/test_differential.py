@@ -59,6 +59,10 @@ from resp_raw import RawClient, decode, encode_command
 TYPE_MODULES = []
 import diff_hash  # noqa: E402
 TYPE_MODULES.append(diff_hash)
+import diff_list  # noqa: E402
+TYPE_MODULES.append(diff_list)
+import diff_set  # noqa: E402
+TYPE_MODULES.append(diff_set)
 import diff_zset  # noqa: E402
 TYPE_MODULES.append(diff_zset)
 

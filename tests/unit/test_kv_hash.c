@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "kv_dump_util.h"
+
 #include "kv_world.h"
 
 #include "base/error.h"
@@ -687,26 +689,6 @@ static void test_hscan_hashtable(void **state)
 }
 
 /* ---- Dumps ---------------------------------------------------------------- */
-
-static int to_buf(void *priv, const void *data, size_t len)
-{
-    buf_append(priv, data, len);
-    return 0;
-}
-
-typedef struct source {
-    const char *data;
-    size_t len, off;
-} source;
-
-static int from_source(void *priv, void *data, size_t len)
-{
-    source *s = priv;
-    if (s->len - s->off < len) return POLIS_ECORRUPT;
-    memcpy(data, s->data + s->off, len);
-    s->off += len;
-    return 0;
-}
 
 static int load_from(const buf *b)
 {

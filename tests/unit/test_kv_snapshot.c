@@ -11,30 +11,12 @@
 
 #include <cmocka.h>
 
+#include "kv_dump_util.h"
+
 #include "base/buf.h"
 #include "base/error.h"
 #include "base/rng.h"
 #include "kv/kv.h"
-
-static int to_buf(void *priv, const void *data, size_t len)
-{
-    buf_append(priv, data, len);
-    return 0;
-}
-
-typedef struct source {
-    const char *data;
-    size_t len, off;
-} source;
-
-static int from_source(void *priv, void *data, size_t len)
-{
-    source *s = priv;
-    if (s->len - s->off < len) return POLIS_ECORRUPT;
-    memcpy(data, s->data + s->off, len);
-    s->off += len;
-    return 0;
-}
 
 static void fill(kv_keyspace *ks, uint64_t seed, int count)
 {

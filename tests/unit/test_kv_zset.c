@@ -1,10 +1,11 @@
 /* Unit tests for the sorted set type (kv/t_zset.c, kv/zskiplist.c), run
  * through the real command table.
  *
- * The scenario tests (test_zadd_options ... test_encodings) compare replies
+ * The scenario tests (test_zadd_options ... test_set_inputs) compare replies
  * byte for byte with what Redis 7.0.15 sent for the same commands, in RESP2
  * and RESP3 (W_proto), with the encoding thresholds lowered where a
- * scenario calls set_limits(). The rest check what a reply comparison
+ * scenario calls set_limits(); test_set_inputs reads sets through the set
+ * type's kv_type_ops. The rest check what a reply comparison
  * cannot: the blocking contract, random choices, ZSCAN over a skiplist,
  * that both encodings answer alike, dumps, digests, the skiplist's
  * invariants and memory accounting. */
@@ -19,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "kv_dump_util.h"
 #include "kv_world.h"
 
 #include "base/error.h"
@@ -72,7 +74,7 @@ static const char *zrun_in(kv_keyspace *ks, const cmd_limits *limits, run_flags 
     return W.out.data;
 }
 
-#define ARGS_MAX 512
+#define ARGS_MAX 1024
 
 static size_t split_words(const char *first, va_list ap, cmd_arg *argv)
 {
@@ -580,32 +582,6 @@ static void test_encodings_answer_alike(void **state)
 
 /* ---- Dumps and digests ------------------------------------------------------------ */
 
-static int to_buf(void *priv, const void *data, size_t len)
-{
-    buf_append(priv, data, len);
-    return 0;
-}
-
-typedef struct source {
-    const char *data;
-    size_t len, off;
-} source;
-
-static int from_source(void *priv, void *data, size_t len)
-{
-    source *s = priv;
-    if (s->len - s->off < len) return POLIS_ECORRUPT;
-    memcpy(data, s->data + s->off, len);
-    s->off += len;
-    return 0;
-}
-
-static int load_bytes(kv_keyspace *ks, const char *data, size_t len)
-{
-    source src = {data, len, 0};
-    return kv_load(ks, from_source, &src);
-}
-
 /* The same reply from a key in two keyspaces. */
 static void expect_same(kv_keyspace *b, const char *cmd, const char *key)
 {
@@ -654,7 +630,7 @@ static void test_dump_load_round_trip(void **state)
     assert_int_equal(kv_dump(&W.ks, to_buf, &out), 0);
     kv_keyspace b;
     kv_init(&b, 77);
-    assert_int_equal(load_bytes(&b, out.data, out.len), 0);
+    assert_int_equal(load_dump(&b, out.data, out.len), 0);
     assert_int_equal(kv_size(&b), 5);
     const char *keys[] = {"small", "large", "negzero", "bin", "many"};
     for (size_t i = 0; i < 5; i++) {
@@ -675,11 +651,11 @@ static void test_dump_load_round_trip(void **state)
     assert_int_equal(kv_dump(&b, to_buf, &again), 0);
     kv_keyspace c;
     kv_init(&c, 78);
-    assert_int_equal(load_bytes(&c, again.data, again.len), 0);
+    assert_int_equal(load_dump(&c, again.data, again.len), 0);
     assert_int_equal(kv_digest(&c, W.now_ms), kv_digest(&W.ks, W.now_ms));
     /* Every truncation is refused and leaves the keyspace empty. */
     for (size_t cut = 0; cut < out.len; cut += 1 + cut / 64) {
-        assert_int_equal(load_bytes(&c, out.data, cut), POLIS_ECORRUPT);
+        assert_int_equal(load_dump(&c, out.data, cut), POLIS_ECORRUPT);
         assert_int_equal(kv_size(&c), 0);
     }
     kv_destroy(&c);
@@ -764,7 +740,7 @@ static int load_value(uint8_t encoding, const buf *value)
     one_key_dump(&dump, encoding, value);
     kv_keyspace ks;
     kv_init(&ks, 3);
-    int rv = load_bytes(&ks, dump.data, dump.len);
+    int rv = load_dump(&ks, dump.data, dump.len);
     if (rv != 0) assert_int_equal(kv_size(&ks), 0);
     kv_destroy(&ks);
     buf_free(&dump);
@@ -2077,13 +2053,326 @@ static void test_encodings(void **state)
     encodings_part3();
 }
 
+static void set_inputs_part1(void)
+{
+    ZX(":2\r\n", "SADD", "s", "x", "q");
+    ZX(":4\r\n", "SADD", "ints", "1", "2", "3", "10");
+    ZX(":600\r\n", "SADD", "bigset", "m0", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8",
+       "m9", "m10", "m11", "m12", "m13", "m14", "m15", "m16", "m17", "m18", "m19", "m20",
+       "m21", "m22", "m23", "m24", "m25", "m26", "m27", "m28", "m29", "m30", "m31", "m32",
+       "m33", "m34", "m35", "m36", "m37", "m38", "m39", "m40", "m41", "m42", "m43", "m44",
+       "m45", "m46", "m47", "m48", "m49", "m50", "m51", "m52", "m53", "m54", "m55", "m56",
+       "m57", "m58", "m59", "m60", "m61", "m62", "m63", "m64", "m65", "m66", "m67", "m68",
+       "m69", "m70", "m71", "m72", "m73", "m74", "m75", "m76", "m77", "m78", "m79", "m80",
+       "m81", "m82", "m83", "m84", "m85", "m86", "m87", "m88", "m89", "m90", "m91", "m92",
+       "m93", "m94", "m95", "m96", "m97", "m98", "m99", "m100", "m101", "m102", "m103",
+       "m104", "m105", "m106", "m107", "m108", "m109", "m110", "m111", "m112", "m113",
+       "m114", "m115", "m116", "m117", "m118", "m119", "m120", "m121", "m122", "m123",
+       "m124", "m125", "m126", "m127", "m128", "m129", "m130", "m131", "m132", "m133",
+       "m134", "m135", "m136", "m137", "m138", "m139", "m140", "m141", "m142", "m143",
+       "m144", "m145", "m146", "m147", "m148", "m149", "m150", "m151", "m152", "m153",
+       "m154", "m155", "m156", "m157", "m158", "m159", "m160", "m161", "m162", "m163",
+       "m164", "m165", "m166", "m167", "m168", "m169", "m170", "m171", "m172", "m173",
+       "m174", "m175", "m176", "m177", "m178", "m179", "m180", "m181", "m182", "m183",
+       "m184", "m185", "m186", "m187", "m188", "m189", "m190", "m191", "m192", "m193",
+       "m194", "m195", "m196", "m197", "m198", "m199", "m200", "m201", "m202", "m203",
+       "m204", "m205", "m206", "m207", "m208", "m209", "m210", "m211", "m212", "m213",
+       "m214", "m215", "m216", "m217", "m218", "m219", "m220", "m221", "m222", "m223",
+       "m224", "m225", "m226", "m227", "m228", "m229", "m230", "m231", "m232", "m233",
+       "m234", "m235", "m236", "m237", "m238", "m239", "m240", "m241", "m242", "m243",
+       "m244", "m245", "m246", "m247", "m248", "m249", "m250", "m251", "m252", "m253",
+       "m254", "m255", "m256", "m257", "m258", "m259", "m260", "m261", "m262", "m263",
+       "m264", "m265", "m266", "m267", "m268", "m269", "m270", "m271", "m272", "m273",
+       "m274", "m275", "m276", "m277", "m278", "m279", "m280", "m281", "m282", "m283",
+       "m284", "m285", "m286", "m287", "m288", "m289", "m290", "m291", "m292", "m293",
+       "m294", "m295", "m296", "m297", "m298", "m299", "m300", "m301", "m302", "m303",
+       "m304", "m305", "m306", "m307", "m308", "m309", "m310", "m311", "m312", "m313",
+       "m314", "m315", "m316", "m317", "m318", "m319", "m320", "m321", "m322", "m323",
+       "m324", "m325", "m326", "m327", "m328", "m329", "m330", "m331", "m332", "m333",
+       "m334", "m335", "m336", "m337", "m338", "m339", "m340", "m341", "m342", "m343",
+       "m344", "m345", "m346", "m347", "m348", "m349", "m350", "m351", "m352", "m353",
+       "m354", "m355", "m356", "m357", "m358", "m359", "m360", "m361", "m362", "m363",
+       "m364", "m365", "m366", "m367", "m368", "m369", "m370", "m371", "m372", "m373",
+       "m374", "m375", "m376", "m377", "m378", "m379", "m380", "m381", "m382", "m383",
+       "m384", "m385", "m386", "m387", "m388", "m389", "m390", "m391", "m392", "m393",
+       "m394", "m395", "m396", "m397", "m398", "m399", "m400", "m401", "m402", "m403",
+       "m404", "m405", "m406", "m407", "m408", "m409", "m410", "m411", "m412", "m413",
+       "m414", "m415", "m416", "m417", "m418", "m419", "m420", "m421", "m422", "m423",
+       "m424", "m425", "m426", "m427", "m428", "m429", "m430", "m431", "m432", "m433",
+       "m434", "m435", "m436", "m437", "m438", "m439", "m440", "m441", "m442", "m443",
+       "m444", "m445", "m446", "m447", "m448", "m449", "m450", "m451", "m452", "m453",
+       "m454", "m455", "m456", "m457", "m458", "m459", "m460", "m461", "m462", "m463",
+       "m464", "m465", "m466", "m467", "m468", "m469", "m470", "m471", "m472", "m473",
+       "m474", "m475", "m476", "m477", "m478", "m479", "m480", "m481", "m482", "m483",
+       "m484", "m485", "m486", "m487", "m488", "m489", "m490", "m491", "m492", "m493",
+       "m494", "m495", "m496", "m497", "m498", "m499", "m500", "m501", "m502", "m503",
+       "m504", "m505", "m506", "m507", "m508", "m509", "m510", "m511", "m512", "m513",
+       "m514", "m515", "m516", "m517", "m518", "m519", "m520", "m521", "m522", "m523",
+       "m524", "m525", "m526", "m527", "m528", "m529", "m530", "m531", "m532", "m533",
+       "m534", "m535", "m536", "m537", "m538", "m539", "m540", "m541", "m542", "m543",
+       "m544", "m545", "m546", "m547", "m548", "m549", "m550", "m551", "m552", "m553",
+       "m554", "m555", "m556", "m557", "m558", "m559", "m560", "m561", "m562", "m563",
+       "m564", "m565", "m566", "m567", "m568", "m569", "m570", "m571", "m572", "m573",
+       "m574", "m575", "m576", "m577", "m578", "m579", "m580", "m581", "m582", "m583",
+       "m584", "m585", "m586", "m587", "m588", "m589", "m590", "m591", "m592", "m593",
+       "m594", "m595", "m596", "m597", "m598", "m599");
+    ZX(":4\r\n", "ZADD", "a", "5", "x", "2", "y", "3", "1", "4", "m5");
+    ZX("*10\r\n$1\r\nq\r\n$1\r\n1\r\n$1\r\ny\r\n$1\r\n2\r\n$1\r\n1\r\n$1\r\n3\r\n$2\r\n"
+       "m5\r\n$1\r\n4\r\n$1\r\nx\r\n$1\r\n6\r\n",
+       "ZUNION", "2", "a", "s", "WITHSCORES");
+    ZX("*2\r\n$1\r\nx\r\n$1\r\n8\r\n", "ZINTER", "2", "s", "a", "WEIGHTS", "3", "1",
+       "WITHSCORES");
+    ZX("*1\r\n$1\r\nq\r\n", "ZDIFF", "2", "s", "a");
+    ZX("*6\r\n$1\r\ny\r\n$1\r\n2\r\n$1\r\n1\r\n$1\r\n3\r\n$2\r\nm5\r\n$1\r\n4\r\n",
+       "ZDIFF", "2", "a", "s", "WITHSCORES");
+    ZX(":1\r\n", "ZINTERCARD", "2", "a", "s");
+    ZX("*16\r\n$2\r\n10\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n1\r\n$1\r\n3\r\n$1\r\n1\r\n$1\r\n"
+       "q\r\n$1\r\n1\r\n$1\r\ny\r\n$1\r\n2\r\n$1\r\n1\r\n$1\r\n4\r\n$2\r\nm5\r\n$1\r\n"
+       "4\r\n$1\r\nx\r\n$1\r\n6\r\n",
+       "ZUNION", "3", "a", "ints", "s", "WITHSCORES");
+    ZX("*2\r\n$1\r\n1\r\n$1\r\n4\r\n", "ZINTER", "2", "ints", "a", "WITHSCORES");
+    ZX(":2\r\n", "ZUNIONSTORE", "d", "1", "s");
+    ZX("$8\r\nlistpack\r\n", "OBJECT", "ENCODING", "d");
+    ZX("*4\r\n$1\r\nq\r\n$1\r\n1\r\n$1\r\nx\r\n$1\r\n1\r\n", "ZRANGE", "d", "0", "-1",
+       "WITHSCORES");
+    ZX(":1\r\n", "ZINTERSTORE", "d", "2", "bigset", "a", "AGGREGATE", "MAX");
+    ZX("*2\r\n$2\r\nm5\r\n$1\r\n4\r\n", "ZRANGE", "d", "0", "-1", "WITHSCORES");
+    ZX(":603\r\n", "ZUNIONSTORE", "d", "2", "bigset", "a");
+    ZX("$8\r\nskiplist\r\n", "OBJECT", "ENCODING", "d");
+    ZX(":603\r\n", "ZCARD", "d");
+    ZX("$1\r\n5\r\n", "ZSCORE", "d", "m5");
+    ZX(":7\r\n", "ZINTERCARD", "2", "bigset", "bigset", "LIMIT", "7");
+    ZX("*1198\r\n$2\r\nm0\r\n$1\r\n1\r\n$2\r\nm1\r\n$1\r\n1\r\n$3\r\nm10\r\n$1\r\n1\r\n"
+       "$4\r\nm100\r\n$1\r\n1\r\n$4\r\nm101\r\n$1\r\n1\r\n$4\r\nm102\r\n$1\r\n1\r\n$4\r\n"
+       "m103\r\n$1\r\n1\r\n$4\r\nm104\r\n$1\r\n1\r\n$4\r\nm105\r\n$1\r\n1\r\n$4\r\n"
+       "m106\r\n$1\r\n1\r\n$4\r\nm107\r\n$1\r\n1\r\n$4\r\nm108\r\n$1\r\n1\r\n$4\r\n"
+       "m109\r\n$1\r\n1\r\n$3\r\nm11\r\n$1\r\n1\r\n$4\r\nm110\r\n$1\r\n1\r\n$4\r\n"
+       "m111\r\n$1\r\n1\r\n$4\r\nm112\r\n$1\r\n1\r\n$4\r\nm113\r\n$1\r\n1\r\n$4\r\n"
+       "m114\r\n$1\r\n1\r\n$4\r\nm115\r\n$1\r\n1\r\n$4\r\nm116\r\n$1\r\n1\r\n$4\r\n"
+       "m117\r\n$1\r\n1\r\n$4\r\nm118\r\n$1\r\n1\r\n$4\r\nm119\r\n$1\r\n1\r\n$3\r\n"
+       "m12\r\n$1\r\n1\r\n$4\r\nm120\r\n$1\r\n1\r\n$4\r\nm121\r\n$1\r\n1\r\n$4\r\n"
+       "m122\r\n$1\r\n1\r\n$4\r\nm123\r\n$1\r\n1\r\n$4\r\nm124\r\n$1\r\n1\r\n$4\r\n"
+       "m125\r\n$1\r\n1\r\n$4\r\nm126\r\n$1\r\n1\r\n$4\r\nm127\r\n$1\r\n1\r\n$4\r\n"
+       "m128\r\n$1\r\n1\r\n$4\r\nm129\r\n$1\r\n1\r\n$3\r\nm13\r\n$1\r\n1\r\n$4\r\n"
+       "m130\r\n$1\r\n1\r\n$4\r\nm131\r\n$1\r\n1\r\n$4\r\nm132\r\n$1\r\n1\r\n$4\r\n"
+       "m133\r\n$1\r\n1\r\n$4\r\nm134\r\n$1\r\n1\r\n$4\r\nm135\r\n$1\r\n1\r\n$4\r\n"
+       "m136\r\n$1\r\n1\r\n$4\r\nm137\r\n$1\r\n1\r\n$4\r\nm138\r\n$1\r\n1\r\n$4\r\n"
+       "m139\r\n$1\r\n1\r\n$3\r\nm14\r\n$1\r\n1\r\n$4\r\nm140\r\n$1\r\n1\r\n$4\r\n"
+       "m141\r\n$1\r\n1\r\n$4\r\nm142\r\n$1\r\n1\r\n$4\r\nm143\r\n$1\r\n1\r\n$4\r\n"
+       "m144\r\n$1\r\n1\r\n$4\r\nm145\r\n$1\r\n1\r\n$4\r\nm146\r\n$1\r\n1\r\n$4\r\n"
+       "m147\r\n$1\r\n1\r\n$4\r\nm148\r\n$1\r\n1\r\n$4\r\nm149\r\n$1\r\n1\r\n$3\r\n"
+       "m15\r\n$1\r\n1\r\n$4\r\nm150\r\n$1\r\n1\r\n$4\r\nm151\r\n$1\r\n1\r\n$4\r\n"
+       "m152\r\n$1\r\n1\r\n$4\r\nm153\r\n$1\r\n1\r\n$4\r\nm154\r\n$1\r\n1\r\n$4\r\n"
+       "m155\r\n$1\r\n1\r\n$4\r\nm156\r\n$1\r\n1\r\n$4\r\nm157\r\n$1\r\n1\r\n$4\r\n"
+       "m158\r\n$1\r\n1\r\n$4\r\nm159\r\n$1\r\n1\r\n$3\r\nm16\r\n$1\r\n1\r\n$4\r\n"
+       "m160\r\n$1\r\n1\r\n$4\r\nm161\r\n$1\r\n1\r\n$4\r\nm162\r\n$1\r\n1\r\n$4\r\n"
+       "m163\r\n$1\r\n1\r\n$4\r\nm164\r\n$1\r\n1\r\n$4\r\nm165\r\n$1\r\n1\r\n$4\r\n"
+       "m166\r\n$1\r\n1\r\n$4\r\nm167\r\n$1\r\n1\r\n$4\r\nm168\r\n$1\r\n1\r\n$4\r\n"
+       "m169\r\n$1\r\n1\r\n$3\r\nm17\r\n$1\r\n1\r\n$4\r\nm170\r\n$1\r\n1\r\n$4\r\n"
+       "m171\r\n$1\r\n1\r\n$4\r\nm172\r\n$1\r\n1\r\n$4\r\nm173\r\n$1\r\n1\r\n$4\r\n"
+       "m174\r\n$1\r\n1\r\n$4\r\nm175\r\n$1\r\n1\r\n$4\r\nm176\r\n$1\r\n1\r\n$4\r\n"
+       "m177\r\n$1\r\n1\r\n$4\r\nm178\r\n$1\r\n1\r\n$4\r\nm179\r\n$1\r\n1\r\n$3\r\n"
+       "m18\r\n$1\r\n1\r\n$4\r\nm180\r\n$1\r\n1\r\n$4\r\nm181\r\n$1\r\n1\r\n$4\r\n"
+       "m182\r\n$1\r\n1\r\n$4\r\nm183\r\n$1\r\n1\r\n$4\r\nm184\r\n$1\r\n1\r\n$4\r\n"
+       "m185\r\n$1\r\n1\r\n$4\r\nm186\r\n$1\r\n1\r\n$4\r\nm187\r\n$1\r\n1\r\n$4\r\n"
+       "m188\r\n$1\r\n1\r\n$4\r\nm189\r\n$1\r\n1\r\n$3\r\nm19\r\n$1\r\n1\r\n$4\r\n"
+       "m190\r\n$1\r\n1\r\n$4\r\nm191\r\n$1\r\n1\r\n$4\r\nm192\r\n$1\r\n1\r\n$4\r\n"
+       "m193\r\n$1\r\n1\r\n$4\r\nm194\r\n$1\r\n1\r\n$4\r\nm195\r\n$1\r\n1\r\n$4\r\n"
+       "m196\r\n$1\r\n1\r\n$4\r\nm197\r\n$1\r\n1\r\n$4\r\nm198\r\n$1\r\n1\r\n$4\r\n"
+       "m199\r\n$1\r\n1\r\n$2\r\nm2\r\n$1\r\n1\r\n$3\r\nm20\r\n$1\r\n1\r\n$4\r\nm200\r\n"
+       "$1\r\n1\r\n$4\r\nm201\r\n$1\r\n1\r\n$4\r\nm202\r\n$1\r\n1\r\n$4\r\nm203\r\n$1\r\n"
+       "1\r\n$4\r\nm204\r\n$1\r\n1\r\n$4\r\nm205\r\n$1\r\n1\r\n$4\r\nm206\r\n$1\r\n1\r\n"
+       "$4\r\nm207\r\n$1\r\n1\r\n$4\r\nm208\r\n$1\r\n1\r\n$4\r\nm209\r\n$1\r\n1\r\n$3\r\n"
+       "m21\r\n$1\r\n1\r\n$4\r\nm210\r\n$1\r\n1\r\n$4\r\nm211\r\n$1\r\n1\r\n$4\r\n"
+       "m212\r\n$1\r\n1\r\n$4\r\nm213\r\n$1\r\n1\r\n$4\r\nm214\r\n$1\r\n1\r\n$4\r\n"
+       "m215\r\n$1\r\n1\r\n$4\r\nm216\r\n$1\r\n1\r\n$4\r\nm217\r\n$1\r\n1\r\n$4\r\n"
+       "m218\r\n$1\r\n1\r\n$4\r\nm219\r\n$1\r\n1\r\n$3\r\nm22\r\n$1\r\n1\r\n$4\r\n"
+       "m220\r\n$1\r\n1\r\n$4\r\nm221\r\n$1\r\n1\r\n$4\r\nm222\r\n$1\r\n1\r\n$4\r\n"
+       "m223\r\n$1\r\n1\r\n$4\r\nm224\r\n$1\r\n1\r\n$4\r\nm225\r\n$1\r\n1\r\n$4\r\n"
+       "m226\r\n$1\r\n1\r\n$4\r\nm227\r\n$1\r\n1\r\n$4\r\nm228\r\n$1\r\n1\r\n$4\r\n"
+       "m229\r\n$1\r\n1\r\n$3\r\nm23\r\n$1\r\n1\r\n$4\r\nm230\r\n$1\r\n1\r\n$4\r\n"
+       "m231\r\n$1\r\n1\r\n$4\r\nm232\r\n$1\r\n1\r\n$4\r\nm233\r\n$1\r\n1\r\n$4\r\n"
+       "m234\r\n$1\r\n1\r\n$4\r\nm235\r\n$1\r\n1\r\n$4\r\nm236\r\n$1\r\n1\r\n$4\r\n"
+       "m237\r\n$1\r\n1\r\n$4\r\nm238\r\n$1\r\n1\r\n$4\r\nm239\r\n$1\r\n1\r\n$3\r\n"
+       "m24\r\n$1\r\n1\r\n$4\r\nm240\r\n$1\r\n1\r\n$4\r\nm241\r\n$1\r\n1\r\n$4\r\n"
+       "m242\r\n$1\r\n1\r\n$4\r\nm243\r\n$1\r\n1\r\n$4\r\nm244\r\n$1\r\n1\r\n$4\r\n"
+       "m245\r\n$1\r\n1\r\n$4\r\nm246\r\n$1\r\n1\r\n$4\r\nm247\r\n$1\r\n1\r\n$4\r\n"
+       "m248\r\n$1\r\n1\r\n$4\r\nm249\r\n$1\r\n1\r\n$3\r\nm25\r\n$1\r\n1\r\n$4\r\n"
+       "m250\r\n$1\r\n1\r\n$4\r\nm251\r\n$1\r\n1\r\n$4\r\nm252\r\n$1\r\n1\r\n$4\r\n"
+       "m253\r\n$1\r\n1\r\n$4\r\nm254\r\n$1\r\n1\r\n$4\r\nm255\r\n$1\r\n1\r\n$4\r\n"
+       "m256\r\n$1\r\n1\r\n$4\r\nm257\r\n$1\r\n1\r\n$4\r\nm258\r\n$1\r\n1\r\n$4\r\n"
+       "m259\r\n$1\r\n1\r\n$3\r\nm26\r\n$1\r\n1\r\n$4\r\nm260\r\n$1\r\n1\r\n$4\r\n"
+       "m261\r\n$1\r\n1\r\n$4\r\nm262\r\n$1\r\n1\r\n$4\r\nm263\r\n$1\r\n1\r\n$4\r\n"
+       "m264\r\n$1\r\n1\r\n$4\r\nm265\r\n$1\r\n1\r\n$4\r\nm266\r\n$1\r\n1\r\n$4\r\n"
+       "m267\r\n$1\r\n1\r\n$4\r\nm268\r\n$1\r\n1\r\n$4\r\nm269\r\n$1\r\n1\r\n$3\r\n"
+       "m27\r\n$1\r\n1\r\n$4\r\nm270\r\n$1\r\n1\r\n$4\r\nm271\r\n$1\r\n1\r\n$4\r\n"
+       "m272\r\n$1\r\n1\r\n$4\r\nm273\r\n$1\r\n1\r\n$4\r\nm274\r\n$1\r\n1\r\n$4\r\n"
+       "m275\r\n$1\r\n1\r\n$4\r\nm276\r\n$1\r\n1\r\n$4\r\nm277\r\n$1\r\n1\r\n$4\r\n"
+       "m278\r\n$1\r\n1\r\n$4\r\nm279\r\n$1\r\n1\r\n$3\r\nm28\r\n$1\r\n1\r\n$4\r\n"
+       "m280\r\n$1\r\n1\r\n$4\r\nm281\r\n$1\r\n1\r\n$4\r\nm282\r\n$1\r\n1\r\n$4\r\n"
+       "m283\r\n$1\r\n1\r\n$4\r\nm284\r\n$1\r\n1\r\n$4\r\nm285\r\n$1\r\n1\r\n$4\r\n"
+       "m286\r\n$1\r\n1\r\n$4\r\nm287\r\n$1\r\n1\r\n$4\r\nm288\r\n$1\r\n1\r\n$4\r\n"
+       "m289\r\n$1\r\n1\r\n$3\r\nm29\r\n$1\r\n1\r\n$4\r\nm290\r\n$1\r\n1\r\n$4\r\n"
+       "m291\r\n$1\r\n1\r\n$4\r\nm292\r\n$1\r\n1\r\n$4\r\nm293\r\n$1\r\n1\r\n$4\r\n"
+       "m294\r\n$1\r\n1\r\n$4\r\nm295\r\n$1\r\n1\r\n$4\r\nm296\r\n$1\r\n1\r\n$4\r\n"
+       "m297\r\n$1\r\n1\r\n$4\r\nm298\r\n$1\r\n1\r\n$4\r\nm299\r\n$1\r\n1\r\n$2\r\nm3\r\n"
+       "$1\r\n1\r\n$3\r\nm30\r\n$1\r\n1\r\n$4\r\nm300\r\n$1\r\n1\r\n$4\r\nm301\r\n$1\r\n"
+       "1\r\n$4\r\nm302\r\n$1\r\n1\r\n$4\r\nm303\r\n$1\r\n1\r\n$4\r\nm304\r\n$1\r\n1\r\n"
+       "$4\r\nm305\r\n$1\r\n1\r\n$4\r\nm306\r\n$1\r\n1\r\n$4\r\nm307\r\n$1\r\n1\r\n$4\r\n"
+       "m308\r\n$1\r\n1\r\n$4\r\nm309\r\n$1\r\n1\r\n$3\r\nm31\r\n$1\r\n1\r\n$4\r\n"
+       "m310\r\n$1\r\n1\r\n$4\r\nm311\r\n$1\r\n1\r\n$4\r\nm312\r\n$1\r\n1\r\n$4\r\n"
+       "m313\r\n$1\r\n1\r\n$4\r\nm314\r\n$1\r\n1\r\n$4\r\nm315\r\n$1\r\n1\r\n$4\r\n"
+       "m316\r\n$1\r\n1\r\n$4\r\nm317\r\n$1\r\n1\r\n$4\r\nm318\r\n$1\r\n1\r\n$4\r\n"
+       "m319\r\n$1\r\n1\r\n$3\r\nm32\r\n$1\r\n1\r\n$4\r\nm320\r\n$1\r\n1\r\n$4\r\n"
+       "m321\r\n$1\r\n1\r\n$4\r\nm322\r\n$1\r\n1\r\n$4\r\nm323\r\n$1\r\n1\r\n$4\r\n"
+       "m324\r\n$1\r\n1\r\n$4\r\nm325\r\n$1\r\n1\r\n$4\r\nm326\r\n$1\r\n1\r\n$4\r\n"
+       "m327\r\n$1\r\n1\r\n$4\r\nm328\r\n$1\r\n1\r\n$4\r\nm329\r\n$1\r\n1\r\n$3\r\n"
+       "m33\r\n$1\r\n1\r\n$4\r\nm330\r\n$1\r\n1\r\n$4\r\nm331\r\n$1\r\n1\r\n$4\r\n"
+       "m332\r\n$1\r\n1\r\n$4\r\nm333\r\n$1\r\n1\r\n$4\r\nm334\r\n$1\r\n1\r\n$4\r\n"
+       "m335\r\n$1\r\n1\r\n$4\r\nm336\r\n$1\r\n1\r\n$4\r\nm337\r\n$1\r\n1\r\n$4\r\n"
+       "m338\r\n$1\r\n1\r\n$4\r\nm339\r\n$1\r\n1\r\n$3\r\nm34\r\n$1\r\n1\r\n$4\r\n"
+       "m340\r\n$1\r\n1\r\n$4\r\nm341\r\n$1\r\n1\r\n$4\r\nm342\r\n$1\r\n1\r\n$4\r\n"
+       "m343\r\n$1\r\n1\r\n$4\r\nm344\r\n$1\r\n1\r\n$4\r\nm345\r\n$1\r\n1\r\n$4\r\n"
+       "m346\r\n$1\r\n1\r\n$4\r\nm347\r\n$1\r\n1\r\n$4\r\nm348\r\n$1\r\n1\r\n$4\r\n"
+       "m349\r\n$1\r\n1\r\n$3\r\nm35\r\n$1\r\n1\r\n$4\r\nm350\r\n$1\r\n1\r\n$4\r\n"
+       "m351\r\n$1\r\n1\r\n$4\r\nm352\r\n$1\r\n1\r\n$4\r\nm353\r\n$1\r\n1\r\n$4\r\n"
+       "m354\r\n$1\r\n1\r\n$4\r\nm355\r\n$1\r\n1\r\n$4\r\nm356\r\n$1\r\n1\r\n$4\r\n"
+       "m357\r\n$1\r\n1\r\n$4\r\nm358\r\n$1\r\n1\r\n$4\r\nm359\r\n$1\r\n1\r\n$3\r\n"
+       "m36\r\n$1\r\n1\r\n$4\r\nm360\r\n$1\r\n1\r\n$4\r\nm361\r\n$1\r\n1\r\n$4\r\n"
+       "m362\r\n$1\r\n1\r\n$4\r\nm363\r\n$1\r\n1\r\n$4\r\nm364\r\n$1\r\n1\r\n$4\r\n"
+       "m365\r\n$1\r\n1\r\n$4\r\nm366\r\n$1\r\n1\r\n$4\r\nm367\r\n$1\r\n1\r\n$4\r\n"
+       "m368\r\n$1\r\n1\r\n$4\r\nm369\r\n$1\r\n1\r\n$3\r\nm37\r\n$1\r\n1\r\n$4\r\n"
+       "m370\r\n$1\r\n1\r\n$4\r\nm371\r\n$1\r\n1\r\n$4\r\nm372\r\n$1\r\n1\r\n$4\r\n"
+       "m373\r\n$1\r\n1\r\n$4\r\nm374\r\n$1\r\n1\r\n$4\r\nm375\r\n$1\r\n1\r\n$4\r\n"
+       "m376\r\n$1\r\n1\r\n$4\r\nm377\r\n$1\r\n1\r\n$4\r\nm378\r\n$1\r\n1\r\n$4\r\n"
+       "m379\r\n$1\r\n1\r\n$3\r\nm38\r\n$1\r\n1\r\n$4\r\nm380\r\n$1\r\n1\r\n$4\r\n"
+       "m381\r\n$1\r\n1\r\n$4\r\nm382\r\n$1\r\n1\r\n$4\r\nm383\r\n$1\r\n1\r\n$4\r\n"
+       "m384\r\n$1\r\n1\r\n$4\r\nm385\r\n$1\r\n1\r\n$4\r\nm386\r\n$1\r\n1\r\n$4\r\n"
+       "m387\r\n$1\r\n1\r\n$4\r\nm388\r\n$1\r\n1\r\n$4\r\nm389\r\n$1\r\n1\r\n$3\r\n"
+       "m39\r\n$1\r\n1\r\n$4\r\nm390\r\n$1\r\n1\r\n$4\r\nm391\r\n$1\r\n1\r\n$4\r\n"
+       "m392\r\n$1\r\n1\r\n$4\r\nm393\r\n$1\r\n1\r\n$4\r\nm394\r\n$1\r\n1\r\n$4\r\n"
+       "m395\r\n$1\r\n1\r\n$4\r\nm396\r\n$1\r\n1\r\n$4\r\nm397\r\n$1\r\n1\r\n$4\r\n"
+       "m398\r\n$1\r\n1\r\n$4\r\nm399\r\n$1\r\n1\r\n$2\r\nm4\r\n$1\r\n1\r\n$3\r\nm40\r\n"
+       "$1\r\n1\r\n$4\r\nm400\r\n$1\r\n1\r\n$4\r\nm401\r\n$1\r\n1\r\n$4\r\nm402\r\n$1\r\n"
+       "1\r\n$4\r\nm403\r\n$1\r\n1\r\n$4\r\nm404\r\n$1\r\n1\r\n$4\r\nm405\r\n$1\r\n1\r\n"
+       "$4\r\nm406\r\n$1\r\n1\r\n$4\r\nm407\r\n$1\r\n1\r\n$4\r\nm408\r\n$1\r\n1\r\n$4\r\n"
+       "m409\r\n$1\r\n1\r\n$3\r\nm41\r\n$1\r\n1\r\n$4\r\nm410\r\n$1\r\n1\r\n$4\r\n"
+       "m411\r\n$1\r\n1\r\n$4\r\nm412\r\n$1\r\n1\r\n$4\r\nm413\r\n$1\r\n1\r\n$4\r\n"
+       "m414\r\n$1\r\n1\r\n$4\r\nm415\r\n$1\r\n1\r\n$4\r\nm416\r\n$1\r\n1\r\n$4\r\n"
+       "m417\r\n$1\r\n1\r\n$4\r\nm418\r\n$1\r\n1\r\n$4\r\nm419\r\n$1\r\n1\r\n$3\r\n"
+       "m42\r\n$1\r\n1\r\n$4\r\nm420\r\n$1\r\n1\r\n$4\r\nm421\r\n$1\r\n1\r\n$4\r\n"
+       "m422\r\n$1\r\n1\r\n$4\r\nm423\r\n$1\r\n1\r\n$4\r\nm424\r\n$1\r\n1\r\n$4\r\n"
+       "m425\r\n$1\r\n1\r\n$4\r\nm426\r\n$1\r\n1\r\n$4\r\nm427\r\n$1\r\n1\r\n$4\r\n"
+       "m428\r\n$1\r\n1\r\n$4\r\nm429\r\n$1\r\n1\r\n$3\r\nm43\r\n$1\r\n1\r\n$4\r\n"
+       "m430\r\n$1\r\n1\r\n$4\r\nm431\r\n$1\r\n1\r\n$4\r\nm432\r\n$1\r\n1\r\n$4\r\n"
+       "m433\r\n$1\r\n1\r\n$4\r\nm434\r\n$1\r\n1\r\n$4\r\nm435\r\n$1\r\n1\r\n$4\r\n"
+       "m436\r\n$1\r\n1\r\n$4\r\nm437\r\n$1\r\n1\r\n$4\r\nm438\r\n$1\r\n1\r\n$4\r\n"
+       "m439\r\n$1\r\n1\r\n$3\r\nm44\r\n$1\r\n1\r\n$4\r\nm440\r\n$1\r\n1\r\n$4\r\n"
+       "m441\r\n$1\r\n1\r\n$4\r\nm442\r\n$1\r\n1\r\n$4\r\nm443\r\n$1\r\n1\r\n$4\r\n"
+       "m444\r\n$1\r\n1\r\n$4\r\nm445\r\n$1\r\n1\r\n$4\r\nm446\r\n$1\r\n1\r\n$4\r\n"
+       "m447\r\n$1\r\n1\r\n$4\r\nm448\r\n$1\r\n1\r\n$4\r\nm449\r\n$1\r\n1\r\n$3\r\n"
+       "m45\r\n$1\r\n1\r\n$4\r\nm450\r\n$1\r\n1\r\n$4\r\nm451\r\n$1\r\n1\r\n$4\r\n"
+       "m452\r\n$1\r\n1\r\n$4\r\nm453\r\n$1\r\n1\r\n$4\r\nm454\r\n$1\r\n1\r\n$4\r\n"
+       "m455\r\n$1\r\n1\r\n$4\r\nm456\r\n$1\r\n1\r\n$4\r\nm457\r\n$1\r\n1\r\n$4\r\n"
+       "m458\r\n$1\r\n1\r\n$4\r\nm459\r\n$1\r\n1\r\n$3\r\nm46\r\n$1\r\n1\r\n$4\r\n"
+       "m460\r\n$1\r\n1\r\n$4\r\nm461\r\n$1\r\n1\r\n$4\r\nm462\r\n$1\r\n1\r\n$4\r\n"
+       "m463\r\n$1\r\n1\r\n$4\r\nm464\r\n$1\r\n1\r\n$4\r\nm465\r\n$1\r\n1\r\n$4\r\n"
+       "m466\r\n$1\r\n1\r\n$4\r\nm467\r\n$1\r\n1\r\n$4\r\nm468\r\n$1\r\n1\r\n$4\r\n"
+       "m469\r\n$1\r\n1\r\n$3\r\nm47\r\n$1\r\n1\r\n$4\r\nm470\r\n$1\r\n1\r\n$4\r\n"
+       "m471\r\n$1\r\n1\r\n$4\r\nm472\r\n$1\r\n1\r\n$4\r\nm473\r\n$1\r\n1\r\n$4\r\n"
+       "m474\r\n$1\r\n1\r\n$4\r\nm475\r\n$1\r\n1\r\n$4\r\nm476\r\n$1\r\n1\r\n$4\r\n"
+       "m477\r\n$1\r\n1\r\n$4\r\nm478\r\n$1\r\n1\r\n$4\r\nm479\r\n$1\r\n1\r\n$3\r\n"
+       "m48\r\n$1\r\n1\r\n$4\r\nm480\r\n$1\r\n1\r\n$4\r\nm481\r\n$1\r\n1\r\n$4\r\n"
+       "m482\r\n$1\r\n1\r\n$4\r\nm483\r\n$1\r\n1\r\n$4\r\nm484\r\n$1\r\n1\r\n$4\r\n"
+       "m485\r\n$1\r\n1\r\n$4\r\nm486\r\n$1\r\n1\r\n$4\r\nm487\r\n$1\r\n1\r\n$4\r\n"
+       "m488\r\n$1\r\n1\r\n$4\r\nm489\r\n$1\r\n1\r\n$3\r\nm49\r\n$1\r\n1\r\n$4\r\n"
+       "m490\r\n$1\r\n1\r\n$4\r\nm491\r\n$1\r\n1\r\n$4\r\nm492\r\n$1\r\n1\r\n$4\r\n"
+       "m493\r\n$1\r\n1\r\n$4\r\nm494\r\n$1\r\n1\r\n$4\r\nm495\r\n$1\r\n1\r\n$4\r\n"
+       "m496\r\n$1\r\n1\r\n$4\r\nm497\r\n$1\r\n1\r\n$4\r\nm498\r\n$1\r\n1\r\n$4\r\n"
+       "m499\r\n$1\r\n1\r\n$3\r\nm50\r\n$1\r\n1\r\n$4\r\nm500\r\n$1\r\n1\r\n$4\r\n"
+       "m501\r\n$1\r\n1\r\n$4\r\nm502\r\n$1\r\n1\r\n$4\r\nm503\r\n$1\r\n1\r\n$4\r\n"
+       "m504\r\n$1\r\n1\r\n$4\r\nm505\r\n$1\r\n1\r\n$4\r\nm506\r\n$1\r\n1\r\n$4\r\n"
+       "m507\r\n$1\r\n1\r\n$4\r\nm508\r\n$1\r\n1\r\n$4\r\nm509\r\n$1\r\n1\r\n$3\r\n"
+       "m51\r\n$1\r\n1\r\n$4\r\nm510\r\n$1\r\n1\r\n$4\r\nm511\r\n$1\r\n1\r\n$4\r\n"
+       "m512\r\n$1\r\n1\r\n$4\r\nm513\r\n$1\r\n1\r\n$4\r\nm514\r\n$1\r\n1\r\n$4\r\n"
+       "m515\r\n$1\r\n1\r\n$4\r\nm516\r\n$1\r\n1\r\n$4\r\nm517\r\n$1\r\n1\r\n$4\r\n"
+       "m518\r\n$1\r\n1\r\n$4\r\nm519\r\n$1\r\n1\r\n$3\r\nm52\r\n$1\r\n1\r\n$4\r\n"
+       "m520\r\n$1\r\n1\r\n$4\r\nm521\r\n$1\r\n1\r\n$4\r\nm522\r\n$1\r\n1\r\n$4\r\n"
+       "m523\r\n$1\r\n1\r\n$4\r\nm524\r\n$1\r\n1\r\n$4\r\nm525\r\n$1\r\n1\r\n$4\r\n"
+       "m526\r\n$1\r\n1\r\n$4\r\nm527\r\n$1\r\n1\r\n$4\r\nm528\r\n$1\r\n1\r\n$4\r\n"
+       "m529\r\n$1\r\n1\r\n$3\r\nm53\r\n$1\r\n1\r\n$4\r\nm530\r\n$1\r\n1\r\n$4\r\n"
+       "m531\r\n$1\r\n1\r\n$4\r\nm532\r\n$1\r\n1\r\n$4\r\nm533\r\n$1\r\n1\r\n$4\r\n"
+       "m534\r\n$1\r\n1\r\n$4\r\nm535\r\n$1\r\n1\r\n$4\r\nm536\r\n$1\r\n1\r\n$4\r\n"
+       "m537\r\n$1\r\n1\r\n$4\r\nm538\r\n$1\r\n1\r\n$4\r\nm539\r\n$1\r\n1\r\n$3\r\n"
+       "m54\r\n$1\r\n1\r\n$4\r\nm540\r\n$1\r\n1\r\n$4\r\nm541\r\n$1\r\n1\r\n$4\r\n"
+       "m542\r\n$1\r\n1\r\n$4\r\nm543\r\n$1\r\n1\r\n$4\r\nm544\r\n$1\r\n1\r\n$4\r\n"
+       "m545\r\n$1\r\n1\r\n$4\r\nm546\r\n$1\r\n1\r\n$4\r\nm547\r\n$1\r\n1\r\n$4\r\n"
+       "m548\r\n$1\r\n1\r\n$4\r\nm549\r\n$1\r\n1\r\n$3\r\nm55\r\n$1\r\n1\r\n$4\r\n"
+       "m550\r\n$1\r\n1\r\n$4\r\nm551\r\n$1\r\n1\r\n$4\r\nm552\r\n$1\r\n1\r\n$4\r\n"
+       "m553\r\n$1\r\n1\r\n$4\r\nm554\r\n$1\r\n1\r\n$4\r\nm555\r\n$1\r\n1\r\n$4\r\n"
+       "m556\r\n$1\r\n1\r\n$4\r\nm557\r\n$1\r\n1\r\n$4\r\nm558\r\n$1\r\n1\r\n$4\r\n"
+       "m559\r\n$1\r\n1\r\n$3\r\nm56\r\n$1\r\n1\r\n$4\r\nm560\r\n$1\r\n1\r\n$4\r\n"
+       "m561\r\n$1\r\n1\r\n$4\r\nm562\r\n$1\r\n1\r\n$4\r\nm563\r\n$1\r\n1\r\n$4\r\n"
+       "m564\r\n$1\r\n1\r\n$4\r\nm565\r\n$1\r\n1\r\n$4\r\nm566\r\n$1\r\n1\r\n$4\r\n"
+       "m567\r\n$1\r\n1\r\n$4\r\nm568\r\n$1\r\n1\r\n$4\r\nm569\r\n$1\r\n1\r\n$3\r\n"
+       "m57\r\n$1\r\n1\r\n$4\r\nm570\r\n$1\r\n1\r\n$4\r\nm571\r\n$1\r\n1\r\n$4\r\n"
+       "m572\r\n$1\r\n1\r\n$4\r\nm573\r\n$1\r\n1\r\n$4\r\nm574\r\n$1\r\n1\r\n$4\r\n"
+       "m575\r\n$1\r\n1\r\n$4\r\nm576\r\n$1\r\n1\r\n$4\r\nm577\r\n$1\r\n1\r\n$4\r\n"
+       "m578\r\n$1\r\n1\r\n$4\r\nm579\r\n$1\r\n1\r\n$3\r\nm58\r\n$1\r\n1\r\n$4\r\n"
+       "m580\r\n$1\r\n1\r\n$4\r\nm581\r\n$1\r\n1\r\n$4\r\nm582\r\n$1\r\n1\r\n$4\r\n"
+       "m583\r\n$1\r\n1\r\n$4\r\nm584\r\n$1\r\n1\r\n$4\r\nm585\r\n$1\r\n1\r\n$4\r\n"
+       "m586\r\n$1\r\n1\r\n$4\r\nm587\r\n$1\r\n1\r\n$4\r\nm588\r\n$1\r\n1\r\n$4\r\n"
+       "m589\r\n$1\r\n1\r\n$3\r\nm59\r\n$1\r\n1\r\n$4\r\nm590\r\n$1\r\n1\r\n$4\r\n"
+       "m591\r\n$1\r\n1\r\n$4\r\nm592\r\n$1\r\n1\r\n$4\r\nm593\r\n$1\r\n1\r\n$4\r\n"
+       "m594\r\n$1\r\n1\r\n$4\r\nm595\r\n$1\r\n1\r\n$4\r\nm596\r\n$1\r\n1\r\n$4\r\n"
+       "m597\r\n$1\r\n1\r\n$4\r\nm598\r\n$1\r\n1\r\n$4\r\nm599\r\n$1\r\n1\r\n$2\r\nm6\r\n"
+       "$1\r\n1\r\n$3\r\nm60\r\n$1\r\n1\r\n$3\r\nm61\r\n$1\r\n1\r\n$3\r\nm62\r\n$1\r\n"
+       "1\r\n$3\r\nm63\r\n$1\r\n1\r\n$3\r\nm64\r\n$1\r\n1\r\n$3\r\nm65\r\n$1\r\n1\r\n"
+       "$3\r\nm66\r\n$1\r\n1\r\n$3\r\nm67\r\n$1\r\n1\r\n$3\r\nm68\r\n$1\r\n1\r\n$3\r\n"
+       "m69\r\n$1\r\n1\r\n$2\r\nm7\r\n$1\r\n1\r\n$3\r\nm70\r\n$1\r\n1\r\n$3\r\nm71\r\n"
+       "$1\r\n1\r\n$3\r\nm72\r\n$1\r\n1\r\n$3\r\nm73\r\n$1\r\n1\r\n$3\r\nm74\r\n$1\r\n"
+       "1\r\n$3\r\nm75\r\n$1\r\n1\r\n$3\r\nm76\r\n$1\r\n1\r\n$3\r\nm77\r\n$1\r\n1\r\n"
+       "$3\r\nm78\r\n$1\r\n1\r\n$3\r\nm79\r\n$1\r\n1\r\n$2\r\nm8\r\n$1\r\n1\r\n$3\r\n"
+       "m80\r\n$1\r\n1\r\n$3\r\nm81\r\n$1\r\n1\r\n$3\r\nm82\r\n$1\r\n1\r\n$3\r\nm83\r\n"
+       "$1\r\n1\r\n$3\r\nm84\r\n$1\r\n1\r\n$3\r\nm85\r\n$1\r\n1\r\n$3\r\nm86\r\n$1\r\n"
+       "1\r\n$3\r\nm87\r\n$1\r\n1\r\n$3\r\nm88\r\n$1\r\n1\r\n$3\r\nm89\r\n$1\r\n1\r\n"
+       "$2\r\nm9\r\n$1\r\n1\r\n$3\r\nm90\r\n$1\r\n1\r\n$3\r\nm91\r\n$1\r\n1\r\n$3\r\n"
+       "m92\r\n$1\r\n1\r\n$3\r\nm93\r\n$1\r\n1\r\n$3\r\nm94\r\n$1\r\n1\r\n$3\r\nm95\r\n"
+       "$1\r\n1\r\n$3\r\nm96\r\n$1\r\n1\r\n$3\r\nm97\r\n$1\r\n1\r\n$3\r\nm98\r\n$1\r\n"
+       "1\r\n$3\r\nm99\r\n$1\r\n1\r\n",
+       "ZDIFF", "2", "bigset", "a", "WITHSCORES");
+    ZX("*4\r\n$1\r\nq\r\n$3\r\n0.5\r\n$1\r\nx\r\n$3\r\n0.5\r\n", "ZUNION", "1", "s",
+       "WEIGHTS", "0.5", "WITHSCORES");
+    ZX("*4\r\n$1\r\nq\r\n$1\r\n2\r\n$1\r\nx\r\n$1\r\n2\r\n", "ZINTER", "2", "s", "s",
+       "WITHSCORES");
+    ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n", "ZRANGE",
+       "s", "0", "-1");
+}
+
+static void set_inputs_part2(void)
+{
+    ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n", "ZADD",
+       "s", "1", "a");
+    ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+       "ZRANDMEMBER", "s");
+    ZX("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n", "ZMPOP",
+       "1", "s", "MIN");
+}
+
+static void test_set_inputs(void **state)
+{
+    (void)state;
+    set_inputs_part1();
+    set_inputs_part2();
+}
+
 #define SCENARIO_TESTS                                                                   \
     T(test_zadd_options), T(test_zadd_scores), T(test_negative_zero),                    \
         T(test_zrange_rank), T(test_zrange_score), T(test_zrange_lex),                   \
         T(test_zrangestore), T(test_zcount_zrank_zrem), T(test_pops),                    \
         T(test_blocking_served), T(test_setops), T(test_setops_order),                   \
         T(test_zremrange), T(test_zscan_listpack), T(test_zrandmember_errors),           \
-        T(test_arity), T(test_encodings)
+        T(test_arity), T(test_encodings), T(test_set_inputs)
 
 int main(void)
 {
