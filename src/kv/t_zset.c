@@ -1695,7 +1695,11 @@ static void randmember_with_count(cmd_ctx *c, const kv_obj *o, int64_t l, bool w
     rng r;
     rng_seed(&r, c->rand_seed);
     if (!unique && count > ZSET_RANDMEMBER_REPEAT_MAX) {
-        cmd_error(c, "ERR value is out of range");
+        /* The set type (SRANDMEMBER) words its limit the same way. */
+        cmd_errorf(c,
+                   "ERR value is out of range, value must between %lld and "
+                   "9223372036854775807",
+                   -(long long)ZSET_RANDMEMBER_REPEAT_MAX);
         return;
     }
     if (unique && count >= size) {

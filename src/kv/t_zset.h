@@ -21,7 +21,8 @@ extern const kv_type_ops kv_zset_ops;
 
 /* Longest reply ZRANDMEMBER with a negative count may produce: Redis would
  * build any size (and run out of memory for absurd counts); polis refuses
- * counts beyond this with "ERR value is out of range". */
+ * counts beyond this (on an existing key) with "ERR value is out of range,
+ * value must between -16777216 and 9223372036854775807", as SRANDMEMBER. */
 #define ZSET_RANDMEMBER_REPEAT_MAX (1u << 24)
 
 cmd_proc kvcmd_zadd, kvcmd_zincrby, kvcmd_zrem, kvcmd_zscore, kvcmd_zmscore, kvcmd_zcard,

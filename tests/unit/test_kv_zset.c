@@ -314,7 +314,9 @@ static void test_zrandmember_picks(void **state)
     check_random_picks("sk", 300);
     const char *one = zrun("ZRANDMEMBER", "sk", NULL);
     assert_int_equal(one[0], '$');
-    ZX("-ERR value is out of range\r\n", "ZRANDMEMBER", "sk", "-16777217");
+    ZX("-ERR value is out of range, value must between -16777216 and "
+       "9223372036854775807\r\n",
+       "ZRANDMEMBER", "sk", "-16777217");
     ZX("*0\r\n", "ZRANDMEMBER", "nokey", "-16777217");
 }
 
