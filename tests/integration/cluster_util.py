@@ -241,6 +241,13 @@ class Node(object):
         except OSError:
             return ""
 
+    def wait_snapshots(self, since_mark, count, timeout_s=30.0):
+        """Waits until the node logged `count` snapshots ("snapshot at index",
+        at loglevel verbose) after log position since_mark. Snapshots finish
+        in the background, after the writes that triggered them."""
+        wait_until(lambda: self.log_text()[since_mark:].count("snapshot at index") >= count,
+                   timeout_s, what="%d snapshots on %s" % (count, self.name))
+
     def log_tail(self, lines=LOG_TAIL_LINES):
         text = self.log_text().splitlines()
         return "---- %s log (%s) ----\n%s" % (self.name, self.log_path, "\n".join(text[-lines:]))

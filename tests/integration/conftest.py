@@ -329,6 +329,40 @@ def server_factory(request):
 
 
 @pytest.fixture
+def cluster_factory(request):
+    """Starts 3-node clusters (tests/integration/cluster_util.py) with the
+    given settings; at teardown every node must exit cleanly (status 0,
+    no sanitizer report)."""
+    from cluster_util import Cluster, ClusterError  # it imports this module
+    clusters = []
+    request.node._polis_servers = []
+
+    def make(**config):
+        c = Cluster(**config)
+        clusters.append(c)
+        error = None
+        try:
+            c.start()
+        except ClusterError as e:
+            error = e
+        request.node._polis_servers.extend(c.nodes)
+        if error is not None:
+            pytest.fail("cannot start the cluster: %s" % error, pytrace=False)
+        return c
+
+    yield make
+
+    problems = []
+    for c in clusters:
+        found = c.shutdown()
+        problems += found
+        if not found:
+            c.cleanup()
+    if problems:
+        pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
 def server(request, server_factory):
     marker = request.node.get_closest_marker("server_config")
     config = dict(marker.kwargs) if marker else {}

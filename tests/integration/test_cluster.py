@@ -24,36 +24,6 @@ LEADER_WAIT_MS = 1000
 
 
 @pytest.fixture
-def cluster_factory(request):
-    clusters = []
-    request.node._polis_servers = []
-
-    def make(**config):
-        c = Cluster(**config)
-        clusters.append(c)
-        error = None
-        try:
-            c.start()
-        except ClusterError as e:
-            error = e
-        request.node._polis_servers.extend(c.nodes)
-        if error is not None:
-            pytest.fail("cannot start the cluster: %s" % error, pytrace=False)
-        return c
-
-    yield make
-
-    problems = []
-    for c in clusters:
-        found = c.shutdown()
-        problems += found
-        if not found:
-            c.cleanup()
-    if problems:
-        pytest.fail("\n\n".join(problems), pytrace=False)
-
-
-@pytest.fixture
 def cluster(cluster_factory):
     return cluster_factory()
 

@@ -20,7 +20,7 @@ import time
 import pytest
 import redis
 
-from cluster_util import Cluster, ClusterError, is_error
+from cluster_util import is_error
 from resp_raw import decode, encode_command
 
 ERR_SYNTAX = b"-ERR syntax error\r\n"
@@ -610,38 +610,26 @@ def zset_state(node):
 
 
 @pytest.mark.polis_only
-def test_cluster_replicas_agree_on_sorted_sets(request):
+def test_cluster_replicas_agree_on_sorted_sets(cluster_factory):
     """Three nodes; one is down while sorted sets change and the leader
     snapshots, so it catches up from a snapshot holding both encodings.
     Every replica must end with the same digest, contents and encodings."""
-    cluster = Cluster(raft_snapshot_entries=300, zset_max_listpack_entries=100,
-                      loglevel="verbose")
-    request.node._polis_servers = []
-    try:
-        cluster.start()
-    except ClusterError as e:
-        pytest.fail("cannot start the cluster: %s" % e, pytrace=False)
-    request.node._polis_servers.extend(cluster.nodes)
-    try:
-        lead, (lag, other) = cluster.followers()
-        rng = random.Random(777)
-        send_batch(lead.raw(timeout_s=60), zset_workload(rng, 1500))
-        cluster.wait_converged()
-        assert lag.stop() is None
-        lead_mark = len(lead.log_text())
-        send_batch(lead.raw(timeout_s=60), zset_workload(rng, 3000))
-        assert lead.log_text()[lead_mark:].count("snapshot at index") >= 3
-        lag.restart()
-        cluster.assert_replicas_agree(timeout_s=60)
-        states = [zset_state(n) for n in cluster.nodes]
-        assert states[0] == states[1] == states[2]
-        encodings = {enc for enc, _ in states[0].values()}
-        assert encodings == {b"listpack", b"skiplist"}, encodings
-    finally:
-        problems = cluster.shutdown()
-        if not problems:
-            cluster.cleanup()
-    assert not problems, "\n\n".join(problems)
+    cluster = cluster_factory(raft_snapshot_entries=300, zset_max_listpack_entries=100,
+                              loglevel="verbose")
+    lead, (lag, other) = cluster.followers()
+    rng = random.Random(777)
+    send_batch(lead.raw(timeout_s=60), zset_workload(rng, 1500))
+    cluster.wait_converged()
+    assert lag.stop() is None
+    lead_mark = len(lead.log_text())
+    send_batch(lead.raw(timeout_s=60), zset_workload(rng, 3000))
+    lead.wait_snapshots(lead_mark, 3)
+    lag.restart()
+    cluster.assert_replicas_agree(timeout_s=60)
+    states = [zset_state(n) for n in cluster.nodes]
+    assert states[0] == states[1] == states[2]
+    encodings = {enc for enc, _ in states[0].values()}
+    assert encodings == {b"listpack", b"skiplist"}, encodings
 
 
 # ---- the differential test's sorted set comparisons can fail ------------------------------------
