@@ -73,3 +73,13 @@ void kv_scan_batch_free(kv_scan_batch *b)
     b->found = NULL;
     b->count = b->cap = 0;
 }
+
+uint64_t kv_scan_dict(const dict *d, uint64_t cursor, uint64_t count,
+                      unsigned elems_per_node, kv_scan_batch *b)
+{
+    uint64_t budget = count * 10;
+    do {
+        cursor = dict_scan(d, cursor, kv_scan_collect, b);
+    } while (cursor != 0 && budget-- != 0 && (uint64_t)b->count * elems_per_node < count);
+    return cursor;
+}

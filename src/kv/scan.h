@@ -36,4 +36,14 @@ typedef struct kv_scan_batch {
 void kv_scan_collect(void *priv, dict_node *node);
 void kv_scan_batch_free(kv_scan_batch *b);
 
+/* One call's worth of a table scan from cursor, as Redis's
+ * scanGenericCommand steps it: until the batch holds `count` reply elements
+ * (each node giving elems_per_node of them: 2 for a hash's field and value
+ * or a sorted set's member and score) or 10 x count buckets were stepped.
+ * Redis doubles COUNT for hashes and sorted sets; the callers pass that.
+ * The arithmetic wraps for huge counts, as Redis's does. Returns the next
+ * cursor (0: done). */
+uint64_t kv_scan_dict(const dict *d, uint64_t cursor, uint64_t count,
+                      unsigned elems_per_node, kv_scan_batch *b);
+
 #endif

@@ -918,14 +918,8 @@ static void scan_listpack(cmd_ctx *c, const kv_obj *o, const kv_scan_opts *opts)
 static void scan_table(cmd_ctx *c, const hash_table *t, uint64_t cursor,
                        const kv_scan_opts *opts)
 {
-    /* Redis counts fields and values (COUNT x 2) and visits at most 10 x
-     * that many buckets; its arithmetic wraps for huge counts, and so does
-     * this (unsigned, the same bits). */
-    uint64_t want = (uint64_t)opts->count * 2, budget = want * 10;
     kv_scan_batch st = {NULL, 0, 0};
-    do {
-        cursor = dict_scan(&t->fields, cursor, kv_scan_collect, &st);
-    } while (cursor != 0 && budget-- != 0 && (uint64_t)st.count * 2 < want);
+    cursor = kv_scan_dict(&t->fields, cursor, (uint64_t)opts->count * 2, 2, &st);
     resp_array(c->w, 2);
     char digits[LP_INT_BUF_BYTES];
     resp_bulk(c->w, digits, fmt_u64(digits, cursor));

@@ -1190,14 +1190,10 @@ void kvcmd_sscan(cmd_ctx *c)
         return;
     }
     if (!kv_scan_options_or_reply(c, 3, &opts)) return;
-    uint64_t count = (uint64_t)opts.count;
     kv_scan_batch b = {NULL, 0, 0};
     if (!is_intset(o)) {
         const dict *d = &((const set_table *)o->v.ptr)->d;
-        uint64_t budget = count > UINT64_MAX / 10 ? UINT64_MAX : count * 10;
-        do {
-            cursor = dict_scan(d, cursor, kv_scan_collect, &b);
-        } while (cursor != 0 && budget-- > 0 && b.count < count);
+        cursor = kv_scan_dict(d, cursor, (uint64_t)opts.count, 1, &b);
     } else {
         cursor = 0;
     }

@@ -2133,11 +2133,8 @@ void kvcmd_zremrangebylex(cmd_ctx *c)
 static void zscan_table(cmd_ctx *c, const zsl *z, uint64_t cursor,
                         const kv_scan_opts *opts)
 {
-    uint64_t want = (uint64_t)opts->count * 2, budget = want * 10;
     kv_scan_batch st = {NULL, 0, 0};
-    do {
-        cursor = dict_scan(&z->members, cursor, kv_scan_collect, &st);
-    } while (cursor != 0 && budget-- != 0 && (uint64_t)st.count * 2 < want);
+    cursor = kv_scan_dict(&z->members, cursor, (uint64_t)opts->count * 2, 2, &st);
     resp_array(c->w, 2);
     char digits[LP_INT_BUF_BYTES];
     resp_bulk(c->w, digits, fmt_u64(digits, cursor));
