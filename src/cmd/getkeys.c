@@ -13,7 +13,8 @@ static int after_numkeys(const cmd_arg *argv, size_t argc, size_t at, size_t *ou
     if (at >= argc || !str_to_i64(argv[at].ptr, argv[at].len, &n) || n <= 0 ||
         (uint64_t)n > argc - at - 1)
         return n0 > 0 ? n0 : 0;
-    for (int64_t i = 0; i < n; i++) out[n0 + i] = at + 1 + (size_t)i;
+    for (int64_t i = 0; i < n; i++)
+        out[n0 + i] = at + 1 + (size_t)i;
     return n0 + (int)n;
 }
 

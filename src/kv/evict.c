@@ -10,11 +10,11 @@
 #include "base/mem.h"
 
 #define LRU_CLOCK_MAX ((1u << 24) - 1)
-#define LFU_INIT_VAL 5
+#define LFU_INIT_VAL  5
 
 static const char *const policy_names[KV_EVICT_POLICY_COUNT] = {
-    "noeviction",    "allkeys-lru",     "allkeys-lfu",     "allkeys-random",
-    "volatile-lru",  "volatile-lfu",    "volatile-random", "volatile-ttl",
+    "noeviction",   "allkeys-lru",  "allkeys-lfu",     "allkeys-random",
+    "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
 };
 
 int kv_evict_policy_parse(const char *name)
@@ -61,7 +61,8 @@ static uint32_t lfu_decayed(const kv_keyspace *ks, const kv_obj *o, int64_t now_
     uint32_t last = o->access_clock >> 8, counter = o->access_clock & 255;
     uint32_t now = lfu_minutes(now_ms);
     uint32_t elapsed = now >= last ? now - last : 65535 - last + now;
-    uint32_t periods = ks->access.lfu_decay_minutes ? elapsed / ks->access.lfu_decay_minutes : 0;
+    uint32_t periods =
+        ks->access.lfu_decay_minutes ? elapsed / ks->access.lfu_decay_minutes : 0;
     return periods > counter ? 0 : counter - periods;
 }
 
@@ -101,12 +102,14 @@ uint32_t kv_lfu_frequency(const kv_keyspace *ks, const kv_obj *o, int64_t now_ms
 void kv_evict_pool_init(kv_evict_pool *pool)
 {
     memset(pool, 0, sizeof *pool);
-    for (size_t i = 0; i < KV_EVICT_POOL_SIZE; i++) buf_init(&pool->e[i].key);
+    for (size_t i = 0; i < KV_EVICT_POOL_SIZE; i++)
+        buf_init(&pool->e[i].key);
 }
 
 void kv_evict_pool_free(kv_evict_pool *pool)
 {
-    for (size_t i = 0; i < KV_EVICT_POOL_SIZE; i++) buf_free(&pool->e[i].key);
+    for (size_t i = 0; i < KV_EVICT_POOL_SIZE; i++)
+        buf_free(&pool->e[i].key);
     pool->count = 0;
 }
 
@@ -138,7 +141,8 @@ static uint64_t score_of(kv_keyspace *ks, const kv_obj *o, int policy, int64_t n
 static void pool_insert(kv_evict_pool *pool, const kv_obj *o, uint64_t score)
 {
     size_t i = 0;
-    while (i < pool->count && pool->e[i].score < score) i++;
+    while (i < pool->count && pool->e[i].score < score)
+        i++;
     for (size_t j = 0; j < pool->count; j++) /* already there */
         if (pool->e[j].key.len == o->key_len &&
             memcmp(pool->e[j].key.data, o->data, o->key_len) == 0)

@@ -9,7 +9,7 @@
 #include "base/util.h"
 
 /* Largest entry: a 5-byte string header, the data, a 5-byte backlen. */
-#define LP_HEADER_BYTES_MAX 5
+#define LP_HEADER_BYTES_MAX  5
 #define LP_BACKLEN_BYTES_MAX 5
 
 /* ---- Entry encoding --------------------------------------------------------- */
@@ -76,7 +76,8 @@ static size_t encode_int(uint8_t *out, int64_t v)
         n = 8;
     }
     uint64_t u = (uint64_t)v;
-    for (size_t i = 0; i < n; i++) out[1 + i] = (uint8_t)(u >> (8 * i));
+    for (size_t i = 0; i < n; i++)
+        out[1 + i] = (uint8_t)(u >> (8 * i));
     return 1 + n;
 }
 
@@ -94,7 +95,8 @@ static size_t encode_str_header(uint8_t *out, size_t len)
     }
     PASSERT(len <= UINT32_MAX);
     out[0] = 0xf0;
-    for (int i = 0; i < 4; i++) out[1 + i] = (uint8_t)(len >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        out[1 + i] = (uint8_t)(len >> (8 * i));
     return 5;
 }
 
@@ -133,7 +135,8 @@ static size_t decode(const uint8_t *p, size_t room, lp_entry *e)
     if (b == 0xf0) {
         if (room < 5) return 0;
         size_t len = 0;
-        for (int i = 0; i < 4; i++) len |= (size_t)p[1 + i] << (8 * i);
+        for (int i = 0; i < 4; i++)
+            len |= (size_t)p[1 + i] << (8 * i);
         if (room < 5 + len) return 0;
         *e = (lp_entry){.s = (const char *)p + 5, .len = len};
         return 5 + len;
@@ -141,7 +144,8 @@ static size_t decode(const uint8_t *p, size_t room, lp_entry *e)
     size_t n = b == 0xf1 ? 2 : b == 0xf2 ? 3 : b == 0xf3 ? 4 : b == 0xf4 ? 8 : 0;
     if (n == 0 || room < 1 + n) return 0;
     uint64_t u = 0;
-    for (size_t i = 0; i < n; i++) u |= (uint64_t)p[1 + i] << (8 * i);
+    for (size_t i = 0; i < n; i++)
+        u |= (uint64_t)p[1 + i] << (8 * i);
     if (n < 8 && (u >> (8 * n - 1)) & 1) u |= ~0ull << (8 * n); /* sign-extend */
     *e = (lp_entry){.is_int = true, .i = (int64_t)u};
     return 1 + n;
@@ -156,7 +160,8 @@ static uint32_t entry_size(const kv_lp *lp, uint32_t pos)
 }
 
 /* Encodes a whole entry (with its backlen) into out; returns its size. */
-static size_t encode_entry(uint8_t *out, const char *s, size_t len, bool as_int, int64_t v)
+static size_t encode_entry(uint8_t *out, const char *s, size_t len, bool as_int,
+                           int64_t v)
 {
     size_t n;
     if (as_int) {
@@ -224,10 +229,12 @@ uint32_t lp_seek(const kv_lp *lp, int64_t index)
     uint32_t pos;
     if (index < (int64_t)lp->count / 2) {
         pos = lp_first(lp);
-        while (index-- > 0) pos = lp_next(lp, pos);
+        while (index-- > 0)
+            pos = lp_next(lp, pos);
     } else {
         pos = lp_last(lp);
-        for (int64_t i = lp->count - 1; i > index; i--) pos = lp_prev(lp, pos);
+        for (int64_t i = lp->count - 1; i > index; i--)
+            pos = lp_prev(lp, pos);
     }
     return pos;
 }
@@ -238,7 +245,8 @@ void lp_get(const kv_lp *lp, uint32_t pos, lp_entry *e)
     PASSERT(n > 0);
 }
 
-const char *lp_get_str(const kv_lp *lp, uint32_t pos, char tmp[LP_INT_BUF_BYTES], size_t *len)
+const char *lp_get_str(const kv_lp *lp, uint32_t pos, char tmp[LP_INT_BUF_BYTES],
+                       size_t *len)
 {
     lp_entry e;
     lp_get(lp, pos, &e);
@@ -262,7 +270,8 @@ uint32_t lp_find(const kv_lp *lp, uint32_t pos, const char *s, size_t len, uint3
 {
     while (pos != LP_NONE) {
         if (lp_eq(lp, pos, s, len)) return pos;
-        for (uint32_t i = 0; i <= skip && pos != LP_NONE; i++) pos = lp_next(lp, pos);
+        for (uint32_t i = 0; i <= skip && pos != LP_NONE; i++)
+            pos = lp_next(lp, pos);
     }
     return LP_NONE;
 }
@@ -285,22 +294,24 @@ static uint8_t *reserve(kv_lp **lpp, uint32_t *pos, uint32_t old_bytes, size_t n
     PASSERT(bytes < UINT32_MAX);
     size_t need = sizeof *lp + (size_t)bytes;
     if (need > mem_usable(lp)) lp = mem_realloc(lp, need);
-    memmove(lp->data + at + new_bytes, lp->data + at + old_bytes, lp->bytes - at - old_bytes);
+    memmove(lp->data + at + new_bytes, lp->data + at + old_bytes,
+            lp->bytes - at - old_bytes);
     if (mem_usable(lp) > need + LP_SHRINK_SLACK_BYTES) lp = mem_realloc(lp, need);
     lp->bytes = (uint32_t)bytes;
     *lpp = lp;
     return lp->data + at;
 }
 
-static uint32_t splice(kv_lp **lpp, uint32_t pos, uint32_t old_bytes, const uint8_t *entry,
-                       size_t new_bytes)
+static uint32_t splice(kv_lp **lpp, uint32_t pos, uint32_t old_bytes,
+                       const uint8_t *entry, size_t new_bytes)
 {
     uint8_t *room = reserve(lpp, &pos, old_bytes, new_bytes);
     if (new_bytes > 0) memcpy(room, entry, new_bytes);
     return pos;
 }
 
-static uint32_t put(kv_lp **lpp, uint32_t pos, uint32_t old_bytes, const char *s, size_t len)
+static uint32_t put(kv_lp **lpp, uint32_t pos, uint32_t old_bytes, const char *s,
+                    size_t len)
 {
     int64_t v;
     if (len <= 20 && str_to_i64(s, len, &v)) {
@@ -369,7 +380,8 @@ bool lp_valid(const kv_lp *lp)
         if (n == 0) return false;
         size_t bl = backlen_bytes(n);
         if (pos + n + bl > lp->bytes) return false;
-        if (backlen_decode(lp->data + pos + n + bl - 1, lp->data + pos + n) != n) return false;
+        if (backlen_decode(lp->data + pos + n + bl - 1, lp->data + pos + n) != n)
+            return false;
         pos += (uint32_t)(n + bl);
         count++;
     }

@@ -46,8 +46,8 @@ typedef struct kv_lp {
 
 typedef struct lp_entry {
     bool is_int;
-    int64_t i;       /* is_int */
-    const char *s;   /* !is_int: points into the listpack */
+    int64_t i;     /* is_int */
+    const char *s; /* !is_int: points into the listpack */
     size_t len;
 } lp_entry;
 
@@ -69,7 +69,8 @@ uint32_t lp_seek(const kv_lp *lp, int64_t index);
 
 void lp_get(const kv_lp *lp, uint32_t pos, lp_entry *e);
 /* The entry as bytes; integers are formatted into tmp. */
-const char *lp_get_str(const kv_lp *lp, uint32_t pos, char tmp[LP_INT_BUF_BYTES], size_t *len);
+const char *lp_get_str(const kv_lp *lp, uint32_t pos, char tmp[LP_INT_BUF_BYTES],
+                       size_t *len);
 bool lp_eq(const kv_lp *lp, uint32_t pos, const char *s, size_t len);
 /* The first entry equal to s at pos, pos + skip + 1, ... (skip 1 visits
  * every other entry: the fields of a hash). LP_NONE if none. */

@@ -12,11 +12,8 @@
 #include "kv/t_zset.h"
 
 static const kv_type_ops *const registry[KV_TYPE_COUNT] = {
-    [KV_STRING] = NULL,
-    [KV_LIST] = &kv_list_ops,
-    [KV_SET] = &kv_set_ops,
-    [KV_ZSET] = &kv_zset_ops,
-    [KV_HASH] = &kv_hash_ops,
+    [KV_STRING] = NULL,       [KV_LIST] = &kv_list_ops, [KV_SET] = &kv_set_ops,
+    [KV_ZSET] = &kv_zset_ops, [KV_HASH] = &kv_hash_ops,
 };
 
 const kv_type_ops *kv_type_ops_of(int type)

@@ -45,7 +45,8 @@ static void push_keys(node_server *s, const cmd_def *d, const cmd_arg *argv, siz
 {
     size_t *pos = mem_alloc((argc ? argc : 1) * sizeof *pos);
     int n = cmd_get_keys(d, argv, argc, pos);
-    for (int i = 0; i < n; i++) ready_push(s, argv[pos[i]].ptr, argv[pos[i]].len);
+    for (int i = 0; i < n; i++)
+        ready_push(s, argv[pos[i]].ptr, argv[pos[i]].len);
     mem_free(pos);
 }
 
@@ -65,7 +66,8 @@ static void arm_timer(node_server *s)
 {
     uint64_t first = 0;
     for (struct node_blocked *b = s->blocked_head; b; b = b->next)
-        if (b->deadline_ms && (first == 0 || b->deadline_ms < first)) first = b->deadline_ms;
+        if (b->deadline_ms && (first == 0 || b->deadline_ms < first))
+            first = b->deadline_ms;
     if (first == 0) {
         uv_timer_stop(&s->block_timer);
         return;
@@ -76,10 +78,14 @@ static void arm_timer(node_server *s)
 
 static void unlink_blocked(node_server *s, struct node_blocked *b)
 {
-    if (b->prev) b->prev->next = b->next;
-    else s->blocked_head = b->next;
-    if (b->next) b->next->prev = b->prev;
-    else s->blocked_tail = b->prev;
+    if (b->prev)
+        b->prev->next = b->next;
+    else
+        s->blocked_head = b->next;
+    if (b->next)
+        b->next->prev = b->prev;
+    else
+        s->blocked_tail = b->prev;
     s->blocked_count--;
     b->c->blocked = NULL;
     buf_free(&b->args);
@@ -123,7 +129,8 @@ void blocking_init(node_server *s)
 
 void blocking_close(node_server *s)
 {
-    while (s->blocked_head) unlink_blocked(s, s->blocked_head);
+    while (s->blocked_head)
+        unlink_blocked(s, s->blocked_head);
     s->unblocked = NULL;
     buf_free(&s->ready_keys);
     uv_close((uv_handle_t *)&s->block_timer, NULL);
@@ -137,7 +144,8 @@ void blocking_park(node_server *s, node_client *c, cmd_def *d, const cmd_arg *ar
     b->c = c;
     b->d = d;
     buf_init(&b->args);
-    for (size_t i = 0; i < argc; i++) buf_append(&b->args, argv[i].ptr, argv[i].len);
+    for (size_t i = 0; i < argc; i++)
+        buf_append(&b->args, argv[i].ptr, argv[i].len);
     b->argv = mem_alloc(argc * sizeof *b->argv);
     b->argc = argc;
     size_t off = 0;
@@ -151,8 +159,10 @@ void blocking_park(node_server *s, node_client *c, cmd_def *d, const cmd_arg *ar
     b->key_count = n > 0 ? (size_t)n : 0;
     b->deadline_ms = timeout_ms > 0 ? uv_now(s->loop) + (uint64_t)timeout_ms : 0;
     b->prev = s->blocked_tail;
-    if (s->blocked_tail) s->blocked_tail->next = b;
-    else s->blocked_head = b;
+    if (s->blocked_tail)
+        s->blocked_tail->next = b;
+    else
+        s->blocked_head = b;
     s->blocked_tail = b;
     s->blocked_count++;
     c->blocked = b;
@@ -171,7 +181,8 @@ void blocking_touched(node_server *s, const cmd_def *d, const cmd_arg *argv, siz
         for (struct node_blocked *b = s->blocked_head, *next; b; b = next) {
             next = b->next;
             if (!waits_on(b, &key)) continue;
-            if (node_run_parked(b->c, b->d, b->argv, b->argc, false)) continue; /* still empty */
+            if (node_run_parked(b->c, b->d, b->argv, b->argc, false))
+                continue; /* still empty */
             /* Served: its own writes (a BLMOVE's destination) are ready too. */
             push_keys(s, b->d, b->argv, b->argc);
             release(s, b);

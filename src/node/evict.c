@@ -30,8 +30,8 @@ bool node_evict_now(node_server *s, kv_keyspace *ks, int64_t now_ms)
 {
     buf key = BUF_INIT;
     for (int i = 0; i < EVICT_KEYS_PER_PASS && node_over_maxmemory(s); i++) {
-        if (!kv_evict_pick(ks, &s->evict_pool, (int)s->cfg.maxmemory_policy, now_ms, &s->rng,
-                           (uint32_t)s->cfg.maxmemory_samples, &key))
+        if (!kv_evict_pick(ks, &s->evict_pool, (int)s->cfg.maxmemory_policy, now_ms,
+                           &s->rng, (uint32_t)s->cfg.maxmemory_samples, &key))
             break;
         kv_delete(ks, key.data, key.len);
         s->stats.evicted_keys++;
@@ -61,8 +61,9 @@ uint32_t node_evict_propose(node_server *s, node_group *g, int64_t now_ms, uint3
      * until applied, so take the pool's next choices, not the same one. */
     kv_evict_pool_free(&s->evict_pool);
     kv_evict_pool_init(&s->evict_pool);
-    while (n < max && kv_evict_pick(ks, &s->evict_pool, (int)s->cfg.maxmemory_policy, now_ms,
-                                    &s->rng, (uint32_t)s->cfg.maxmemory_samples, &key)) {
+    while (n < max &&
+           kv_evict_pick(ks, &s->evict_pool, (int)s->cfg.maxmemory_policy, now_ms,
+                         &s->rng, (uint32_t)s->cfg.maxmemory_samples, &key)) {
         cmd_arg argv[2] = {{"DEL", 3}, {key.data, key.len}};
         if (group_propose(g, argv, 2, 2, now_ms, proposal_done, s) != 0) break;
         s->evict_inflight++;

@@ -58,8 +58,14 @@ static const char *run_argv(const cmd_arg *argv, size_t argc)
     } else if (!cmd_arity_ok(d, argc)) {
         cmd_reply_arity(&w, d);
     } else {
-        cmd_ctx c = {.argv = argv, .argc = argc, .cmd = d, .ks = &W.ks, .w = &w,
-                     .now_ms = W.now_ms, .rand_seed = W.rand_seed, .revision = ++W.revision,
+        cmd_ctx c = {.argv = argv,
+                     .argc = argc,
+                     .cmd = d,
+                     .ks = &W.ks,
+                     .w = &w,
+                     .now_ms = W.now_ms,
+                     .rand_seed = W.rand_seed,
+                     .revision = ++W.revision,
                      .limits = W.limits};
         d->proc(&c);
     }

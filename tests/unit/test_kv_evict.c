@@ -55,7 +55,8 @@ static void test_lfu_counter_and_decay(void **state)
     W.now_ms = T0;
     EXPECT("+OK\r\n", "SET", "f", "1");
     assert_int_equal(kv_lfu_frequency(&W.ks, key("f"), T0), 6); /* 5 to start, +1 */
-    for (int i = 0; i < 10; i++) EXPECT("$1\r\n1\r\n", "GET", "f");
+    for (int i = 0; i < 10; i++)
+        EXPECT("$1\r\n1\r\n", "GET", "f");
     EXPECT(":16\r\n", "OBJECT", "FREQ", "f");
     /* One decrement per minute without access. */
     assert_int_equal(kv_lfu_frequency(&W.ks, key("f"), T0 + 3 * 60000), 13);
@@ -125,7 +126,8 @@ static void test_victims(void **state)
     /* LFU: the lowest counter goes first. */
     for (int i = 0; i < 20; i++) {
         snprintf(name, sizeof name, "k%d", i);
-        key(name)->access_clock = (((uint32_t)(T0 / 60000) & 0xffff) << 8 | (uint32_t)(100 - i)) & 0xffffff;
+        key(name)->access_clock =
+            (((uint32_t)(T0 / 60000) & 0xffff) << 8 | (uint32_t)(100 - i)) & 0xffffff;
     }
     assert_string_equal(pick(KV_EVICT_ALLKEYS_LFU, 64), "k19");
 }

@@ -33,12 +33,34 @@ static void expect_at(const kv_lp *lp, int64_t index, const char *s, size_t len)
 static void test_encodings_round_trip(void **state)
 {
     (void)state;
-    const char *ints[] = {"0", "127", "128", "-1", "-4096", "4095", "4096", "-4097",
-                          "32767", "-32768", "32768", "8388607", "-8388608", "8388608",
-                          "2147483647", "-2147483648", "2147483648",
-                          "9223372036854775807", "-9223372036854775808"};
-    const char *strs[] = {"", "a", "007", "+1", "-0", "1.5", "9223372036854775808",
-                          " 1", "12345678901234567890123"};
+    const char *ints[] = {"0",
+                          "127",
+                          "128",
+                          "-1",
+                          "-4096",
+                          "4095",
+                          "4096",
+                          "-4097",
+                          "32767",
+                          "-32768",
+                          "32768",
+                          "8388607",
+                          "-8388608",
+                          "8388608",
+                          "2147483647",
+                          "-2147483648",
+                          "2147483648",
+                          "9223372036854775807",
+                          "-9223372036854775808"};
+    const char *strs[] = {"",
+                          "a",
+                          "007",
+                          "+1",
+                          "-0",
+                          "1.5",
+                          "9223372036854775808",
+                          " 1",
+                          "12345678901234567890123"};
     kv_lp *lp = lp_new();
     size_t n = 0;
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++, n++)
@@ -47,8 +69,10 @@ static void test_encodings_round_trip(void **state)
         lp_append(&lp, strs[i], strlen(strs[i]));
     static char big[70000];
     size_t lens[] = {63, 64, 4095, 4096, sizeof big};
-    for (size_t i = 0; i < sizeof big; i++) big[i] = (char)('a' + i % 26);
-    for (size_t i = 0; i < 5; i++, n++) lp_append(&lp, big, lens[i]);
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (char)('a' + i % 26);
+    for (size_t i = 0; i < 5; i++, n++)
+        lp_append(&lp, big, lens[i]);
     assert_int_equal(lp_count(lp), n);
     assert_true(lp_valid(lp));
     size_t k = 0;
@@ -64,7 +88,8 @@ static void test_encodings_round_trip(void **state)
         lp_get(lp, lp_seek(lp, (int64_t)k), &e);
         assert_false(e.is_int); /* not canonical: kept as the string */
     }
-    for (size_t i = 0; i < 5; i++, k++) expect_at(lp, (int64_t)k, big, lens[i]);
+    for (size_t i = 0; i < 5; i++, k++)
+        expect_at(lp, (int64_t)k, big, lens[i]);
     /* Backwards: the same entries in reverse. */
     uint32_t pos = lp_last(lp);
     for (int64_t i = (int64_t)n - 1; i >= 0; i--) {
@@ -83,7 +108,8 @@ static void test_find_with_skip(void **state)
     (void)state;
     kv_lp *lp = lp_new();
     const char *pairs[] = {"f1", "v1", "v1", "f2", "f3", "10"}; /* hash: field, value */
-    for (int i = 0; i < 6; i++) lp_append(&lp, pairs[i], strlen(pairs[i]));
+    for (int i = 0; i < 6; i++)
+        lp_append(&lp, pairs[i], strlen(pairs[i]));
     /* Only fields are visited with skip 1: "v1" as a field is absent. */
     assert_int_equal(lp_find(lp, lp_first(lp), "v1", 2, 1), lp_seek(lp, 2));
     assert_int_equal(lp_find(lp, lp_first(lp), "f2", 2, 1), LP_NONE);
@@ -127,12 +153,14 @@ static void random_value(rng *r, char *out, size_t *len)
 {
     uint64_t kind = rng_below(r, 4);
     if (kind == 0) {
-        *len = (size_t)snprintf(out, 48, "%lld", (long long)rng_next(r) >> rng_below(r, 64));
+        *len =
+            (size_t)snprintf(out, 48, "%lld", (long long)rng_next(r) >> rng_below(r, 64));
     } else if (kind == 1) {
         *len = (size_t)snprintf(out, 48, "%d", (int)rng_below(r, 9000) - 4500);
     } else {
         *len = rng_below(r, 47);
-        for (size_t i = 0; i < *len; i++) out[i] = (char)('a' + rng_below(r, 26));
+        for (size_t i = 0; i < *len; i++)
+            out[i] = (char)('a' + rng_below(r, 26));
     }
 }
 
@@ -168,7 +196,8 @@ static void test_random_against_a_model(void **state)
             uint32_t pos = at == model_count ? LP_NONE : lp_seek(lp, (int64_t)at);
             lp_insert(&lp, pos, v, len);
             memmove(&model[at + 1], &model[at], (model_count - at) * sizeof model[0]);
-            memmove(&model_len[at + 1], &model_len[at], (model_count - at) * sizeof model_len[0]);
+            memmove(&model_len[at + 1], &model_len[at],
+                    (model_count - at) * sizeof model_len[0]);
             memcpy(model[at], v, len);
             model_len[at] = len;
             model_count++;
@@ -182,7 +211,8 @@ static void test_random_against_a_model(void **state)
             size_t n = 1 + rng_below(&r, 3);
             if (n > model_count - at) n = model_count - at;
             uint32_t next = lp_delete(&lp, lp_seek(lp, (int64_t)at), (uint32_t)n);
-            assert_int_equal(next, at + n == model_count ? LP_NONE : lp_seek(lp, (int64_t)at));
+            assert_int_equal(next,
+                             at + n == model_count ? LP_NONE : lp_seek(lp, (int64_t)at));
             memmove(&model[at], &model[at + n], (model_count - at - n) * sizeof model[0]);
             memmove(&model_len[at], &model_len[at + n],
                     (model_count - at - n) * sizeof model_len[0]);
