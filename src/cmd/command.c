@@ -27,27 +27,31 @@ static size_t count_flags(const cmd_def *d)
     return n;
 }
 
-/* ACL categories as Redis derives them: the group, then read/write/fast. */
-static size_t acl_categories(const cmd_def *d, const char *out[8])
+/* ACL categories as Redis 7.0 prints them: in the order of its category
+ * table (keyspace, read, write, set, sortedset, list, hash, string, ...,
+ * admin, fast, slow, blocking, dangerous, connection), from the command's
+ * group and flags. */
+static size_t acl_categories(const cmd_def *d, const char *out[10])
 {
-    size_t n = 0;
     static const struct {
         const char *group, *category;
     } groups[] = {
-        {"string", "@string"}, {"generic", "@keyspace"}, {"connection", "@connection"},
-        {"hash", "@hash"},     {"list", "@list"},         {"set", "@set"},
-        {"sorted-set", "@sortedset"},
+        {"generic", "@keyspace"}, {"set", "@set"},       {"sorted-set", "@sortedset"},
+        {"list", "@list"},        {"hash", "@hash"},     {"string", "@string"},
     };
+    size_t n = 0;
+    const char *type_cat = NULL;
     for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++)
-        if (strcmp(d->group, groups[i].group) == 0) out[n++] = groups[i].category;
-    if (d->flags & CMD_WRITE) out[n++] = "@write";
+        if (strcmp(d->group, groups[i].group) == 0) type_cat = groups[i].category;
+    if (type_cat && strcmp(type_cat, "@keyspace") == 0) out[n++] = type_cat;
     if (d->flags & CMD_READONLY) out[n++] = "@read";
-    if (d->flags & CMD_ADMIN) {
-        out[n++] = "@admin";
-        out[n++] = "@dangerous";
-    }
+    if (d->flags & CMD_WRITE) out[n++] = "@write";
+    if (type_cat && strcmp(type_cat, "@keyspace") != 0) out[n++] = type_cat;
+    if (d->flags & CMD_ADMIN) out[n++] = "@admin";
     out[n++] = (d->flags & CMD_FAST) ? "@fast" : "@slow";
     if (d->flags & CMD_BLOCKING) out[n++] = "@blocking";
+    if (d->flags & CMD_ADMIN) out[n++] = "@dangerous";
+    if (strcmp(d->group, "connection") == 0) out[n++] = "@connection";
     return n;
 }
 
@@ -96,7 +100,7 @@ static void reply_command_info(resp_writer *w, const cmd_def *d)
     resp_int(w, d->first_key);
     resp_int(w, d->last_key);
     resp_int(w, d->key_step);
-    const char *cats[8];
+    const char *cats[10];
     size_t ncat = acl_categories(d, cats);
     resp_set(w, ncat);
     for (size_t i = 0; i < ncat; i++) resp_simple_cstr(w, cats[i]);
@@ -218,7 +222,9 @@ void cmdcmd_command_getkeys(cmd_ctx *c)
     }
     size_t *pos = mem_alloc(argc * sizeof *pos);
     int n = cmd_get_keys(d, argv, argc, pos);
-    if (n <= 0) {
+    if (n <= 0 && d->getkeys) {
+        cmd_error(c, "ERR Invalid arguments specified for command");
+    } else if (n <= 0) {
         cmd_error(c, "ERR The command has no key arguments");
     } else {
         resp_array(c->w, (size_t)n);

@@ -694,6 +694,12 @@ static bool timeout_or_reply(cmd_ctx *c, size_t i, int64_t *timeout_ms)
         return false;
     }
     *timeout_ms = v;
+    if (c->timed_out) {
+        /* The wait is over: Redis answers a null array without looking at
+         * the keys again (one may hold another type by now). */
+        resp_null_array(c->w);
+        return false;
+    }
     return true;
 }
 
@@ -703,9 +709,8 @@ static bool timeout_or_reply(cmd_ctx *c, size_t i, int64_t *timeout_ms)
  * a null array; otherwise the client blocks. */
 static void block_or_reply(cmd_ctx *c, int64_t timeout_ms, bool null_bulk_unblocked)
 {
-    if (c->timed_out) {
-        resp_null_array(c->w);
-    } else if (c->no_block) {
+    PASSERT(!c->timed_out); /* answered by timeout_or_reply */
+    if (c->no_block) {
         if (null_bulk_unblocked)
             resp_null(c->w);
         else

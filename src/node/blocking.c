@@ -16,6 +16,7 @@ struct node_blocked {
     size_t argc;
     size_t *keys; /* argument indexes of its keys */
     size_t key_count;
+    int want_type; /* the type it pops from (KV_LIST, KV_ZSET), or -1 */
     uint64_t deadline_ms; /* loop time; 0: none */
 };
 
@@ -57,6 +58,16 @@ static bool waits_on(const struct node_blocked *b, const buf *key)
         if (k->len == key->len && memcmp(k->ptr, key->data, key->len) == 0) return true;
     }
     return false;
+}
+
+/* Redis serves a blocked client only when the key now holds the type it
+ * waits for: a key overwritten by another type keeps it blocked (and it
+ * gets its null reply at the timeout), it does not get WRONGTYPE. */
+static bool holds_its_type(node_server *s, const struct node_blocked *b, const buf *key)
+{
+    if (b->want_type < 0) return true;
+    kv_obj *o = kv_lookup_any(&s->ks, key->data, key->len);
+    return o != NULL && o->type == b->want_type && !kv_obj_expired(&s->ks, o, node_now_ms());
 }
 
 static void on_timer(uv_timer_t *t);
@@ -157,6 +168,9 @@ void blocking_park(node_server *s, node_client *c, cmd_def *d, const cmd_arg *ar
     b->keys = mem_alloc(argc * sizeof *b->keys);
     int n = cmd_get_keys(d, b->argv, argc, b->keys);
     b->key_count = n > 0 ? (size_t)n : 0;
+    b->want_type = strcmp(d->group, "list") == 0         ? KV_LIST
+                   : strcmp(d->group, "sorted-set") == 0 ? KV_ZSET
+                                                          : -1;
     b->deadline_ms = timeout_ms > 0 ? uv_now(s->loop) + (uint64_t)timeout_ms : 0;
     b->prev = s->blocked_tail;
     if (s->blocked_tail)
@@ -180,7 +194,7 @@ void blocking_touched(node_server *s, const cmd_def *d, const cmd_arg *argv, siz
     while (ready_pop(s, &key)) {
         for (struct node_blocked *b = s->blocked_head, *next; b; b = next) {
             next = b->next;
-            if (!waits_on(b, &key)) continue;
+            if (!waits_on(b, &key) || !holds_its_type(s, b, &key)) continue;
             if (node_run_parked(b->c, b->d, b->argv, b->argc, false))
                 continue; /* still empty */
             /* Served: its own writes (a BLMOVE's destination) are ready too. */

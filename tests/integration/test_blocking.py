@@ -134,3 +134,10 @@ def test_blocking_timeout_errors(r):
         r.execute_command("BLPOP", "q", "abc")
     with pytest.raises(redis.ResponseError, match="timeout is negative"):
         r.execute_command("BLPOP", "q", "-1")
+
+
+def test_a_key_overwritten_by_another_type_keeps_waiters_blocked(server, r):
+    w = start_waiter(server, r, "BLPOP", "k", "0.5")
+    r.set("k", "a string")  # not a list: the waiter stays blocked
+    assert finish(w) is None  # and times out with null, not WRONGTYPE
+    assert w.elapsed >= 0.45
