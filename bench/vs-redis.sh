@@ -146,8 +146,7 @@ bench() {
     shift 2
     out=$("${CLIENT_PIN[@]}" redis-benchmark -h 127.0.0.1 -p "${PORT[$name]}" -q -t "$TESTS" -c "$CLIENTS" \
               -n "$n" -r "$KEYSPACE" "$@" 2>&1 | tr '\r' '\n' |
-          sed -nE 's/^([A-Z_0-9]+( \([^)]*\))?): ([0-9.]+) requests per second.*/\1\t\3/p' |
-          sed -E 's/ \(.*\)//')
+          sed -nE '/needed to benchmark/d; s/^([A-Z_0-9]+)( \([^)]*\))?: ([0-9.]+) requests per second.*/\1\t\3/p')
     local want
     want=$(printf '%s\n' "$TESTS" | tr ',' '\n' | grep -c .)
     if [ "$(printf '%s\n' "$out" | grep -c .)" -ne "$want" ]; then
