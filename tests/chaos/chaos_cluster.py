@@ -24,7 +24,7 @@ import time
 
 from cluster_util import SANITIZER_MARKERS, parse_info, wait_until
 from cluster_util import ClusterError as ChaosError
-from conftest import SANITIZER_ENV
+from polis_env import SANITIZER_ENV
 from resp_raw import ConnectionClosed, RawClient, RespError
 
 CLIENT_PORT = 7379

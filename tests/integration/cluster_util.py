@@ -14,13 +14,12 @@ leak makes it exit non-zero). Node logs are scanned for sanitizer reports.
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
 
-from conftest import POLIS_BIN, SANITIZER_ENV, answers_ping, free_port
-from resp_raw import ConnectionClosed, RawClient, RespError, decode
+from polis_env import POLIS_BIN, SANITIZER_ENV, answers_ping, free_port
+from resp_raw import ConnectionClosed, RawClient, RespError
 
 START_TIMEOUT_S = 15.0
 STOP_TIMEOUT_S = 15.0

@@ -68,7 +68,7 @@ and a complete SSCAN. For a pop key only SCARD (the members differ after a
 pop, by design).
 """
 
-from resp_raw import RespError, decode
+from resp_raw import decode
 
 INT_MEMBERS = [
     b"0", b"1", b"2", b"3", b"5", b"7", b"-1", b"-2", b"42", b"100", b"-100", b"1000",

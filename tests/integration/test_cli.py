@@ -10,7 +10,7 @@ import time
 import pytest
 import redis
 
-from conftest import IS_REDIS, POLIS_BIN, SANITIZER_ENV, free_port
+from polis_env import POLIS_BIN, SANITIZER_ENV, free_port
 
 pytestmark = pytest.mark.polis_only
 

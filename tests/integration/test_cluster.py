@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from cluster_util import Cluster, ClusterError, err_text, is_error, parse_info, wait_until
+from cluster_util import err_text, is_error, parse_info, wait_until
 from resp_raw import ConnectionClosed, RawClient, decode, encode_command
 
 pytestmark = pytest.mark.polis_only

@@ -47,7 +47,7 @@ import time
 
 import pytest
 
-from resp_raw import RawClient, decode, encode_command
+from resp_raw import RawClient, decode
 
 # The value types' parts of the stream, one module each (diff_<type>.py):
 #   COMMANDS  [(weight, fn(stream) -> command)]

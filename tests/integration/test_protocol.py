@@ -5,13 +5,12 @@ Malformed input must get Redis's exact "-ERR Protocol error: ..." reply and
 the offending connection closed, while other clients keep being served."""
 
 import os
-import socket
 import threading
 import time
 
 import pytest
 
-from resp_raw import ConnectionClosed, RawClient, decode, encode_command
+from resp_raw import RawClient, decode, encode_command
 
 
 def assert_server_healthy(server, observer=None):

@@ -18,7 +18,6 @@ import threading
 import time
 
 import pytest
-import redis
 
 from cluster_util import is_error
 from resp_raw import decode, encode_command
