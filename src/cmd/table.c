@@ -41,6 +41,14 @@ static cmd_def memory_subcommands[] = {
     END,
 };
 
+static cmd_def cluster_subcommands[] = {
+    ROW("help", 2, LS | S, 0, 0, 0, nodecmd_cluster_help, "cluster",
+        "Returns helpful text about the different subcommands.", "5.0.0", "O(1)"),
+    ROW("keyslot", 3, S | CMD_STALE, 0, 0, 0, nodecmd_cluster_keyslot, "cluster",
+        "Returns the hash slot for a key.", "3.0.0", "O(N) where N is the number of bytes in the key"),
+    END,
+};
+
 static cmd_def client_subcommands[] = {
     ROW("getname", 2, S | LS | NA, 0, 0, 0, nodecmd_client_getname, "connection",
         "Returns the name of the connection.", "2.6.9", "O(1)"),
@@ -206,6 +214,8 @@ static cmd_def commands[] = {
         "Authenticates the connection.", "1.0.0", "O(N) where N is the number of passwords defined for the user"),
     ROW("client", -2, S | CMD_CONTAINER, 0, 0, 0, NULL, "connection",
         "A container for client connection commands.", "2.4.0", "Depends on subcommand."),
+    ROW("cluster", -2, CMD_CONTAINER, 0, 0, 0, NULL, "cluster",
+        "A container for Redis Cluster commands.", "3.0.0", "Depends on subcommand."),
     ROW("command", -1, S | LS, 0, 0, 0, cmdcmd_command, "server",
         "Returns detailed information about all commands.", "2.8.13",
         "O(N) where N is the total number of Redis commands"),
@@ -312,6 +322,7 @@ void cmd_table_init(void)
         if (strcmp(d->name, "object") == 0) init_subcommands(d, object_subcommands);
         if (strcmp(d->name, "memory") == 0) init_subcommands(d, memory_subcommands);
         if (strcmp(d->name, "client") == 0) init_subcommands(d, client_subcommands);
+        if (strcmp(d->name, "cluster") == 0) init_subcommands(d, cluster_subcommands);
         if (strcmp(d->name, "config") == 0) init_subcommands(d, config_subcommands);
         if (strcmp(d->name, "command") == 0) {
             init_subcommands(d, command_subcommands);

@@ -9,6 +9,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/util.h"
+#include "cluster/slot.h"
 #include "node/server.h"
 #include "node/servercmds.h"
 #include "kv/cmds.h"
@@ -574,6 +575,26 @@ void nodecmd_memory_help(cmd_ctx *c)
         "USAGE <key> [SAMPLES <count>]",
         "    Return memory in bytes used by <key> and its value. Nested values are",
         "    sampled up to <count> times (default: 5, 0 means sample all).",
+        "HELP",
+        "    Print this help.",
+    };
+    reply_help(c, lines, sizeof lines / sizeof lines[0]);
+}
+
+/* CLUSTER KEYSLOT key: the key's hash slot (cluster/slot.h). Answered on
+ * every node, clustered or not: the slot of a key does not depend on the
+ * cluster's state. */
+void nodecmd_cluster_keyslot(cmd_ctx *c)
+{
+    resp_int(c->w, key_slot(c->argv[2].ptr, c->argv[2].len));
+}
+
+void nodecmd_cluster_help(cmd_ctx *c)
+{
+    static const char *const lines[] = {
+        "CLUSTER <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "KEYSLOT <key>",
+        "    Return the hash slot for <key>.",
         "HELP",
         "    Print this help.",
     };
