@@ -31,7 +31,8 @@ static uint16_t crc16_bitwise(const unsigned char *p, size_t len)
     uint16_t crc = 0;
     for (size_t i = 0; i < len; i++) {
         crc ^= (uint16_t)(p[i] << 8);
-        for (int b = 0; b < 8; b++) crc = (uint16_t)(((unsigned)crc << 1) ^ ((crc & 0x8000u) ? 0x1021u : 0u));
+        for (int b = 0; b < 8; b++)
+            crc = (uint16_t)(((unsigned)crc << 1) ^ ((crc & 0x8000u) ? 0x1021u : 0u));
     }
     return crc;
 }
@@ -44,7 +45,8 @@ static void test_crc16_matches_bitwise_definition(void **state)
     unsigned char buf[64];
     for (int round = 0; round < 2000; round++) {
         size_t len = rng_next(&r) % sizeof buf;
-        for (size_t i = 0; i < len; i++) buf[i] = (unsigned char)rng_next(&r);
+        for (size_t i = 0; i < len; i++)
+            buf[i] = (unsigned char)rng_next(&r);
         assert_int_equal(crc16_xmodem(buf, len), crc16_bitwise(buf, len));
     }
 }
