@@ -18,7 +18,7 @@ __attribute__((constructor)) static void crc_table_init(void)
     }
 }
 
-uint16_t crc16_xmodem(const void *data, size_t len)
+uint16_t slot_crc16(const void *data, size_t len)
 {
     const unsigned char *p = data;
     uint16_t crc = 0;
@@ -40,10 +40,10 @@ void slot_hash_part(const char *key, size_t len, const char **part, size_t *part
     *part_len = (size_t)(close - open - 1);
 }
 
-uint16_t key_slot(const char *key, size_t len)
+uint16_t slot_of_key(const char *key, size_t len)
 {
     const char *part;
     size_t part_len;
     slot_hash_part(key, len, &part, &part_len);
-    return (uint16_t)(crc16_xmodem(part, part_len) & (CLUSTER_SLOTS - 1));
+    return (uint16_t)(slot_crc16(part, part_len) & (CLUSTER_SLOTS - 1));
 }

@@ -14,13 +14,13 @@
 
 #define CLUSTER_SLOTS 16384u
 
-uint16_t crc16_xmodem(const void *data, size_t len);
+uint16_t slot_crc16(const void *data, size_t len);
 
 /* The bytes that decide the slot: the hash tag if the key has one, else the
  * whole key. */
 void slot_hash_part(const char *key, size_t len, const char **part, size_t *part_len);
 
 /* The key's slot, 0..16383. */
-uint16_t key_slot(const char *key, size_t len);
+uint16_t slot_of_key(const char *key, size_t len);
 
 #endif

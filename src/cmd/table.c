@@ -42,10 +42,17 @@ static cmd_def memory_subcommands[] = {
 };
 
 static cmd_def cluster_subcommands[] = {
+    /* read the keyspace: linearizable reads in a cluster (no CMD_SERVER) */
+    ROW("countkeysinslot", 3, CMD_STALE, 0, 0, 0, kvcmd_cluster_countkeysinslot,
+        "cluster", "Returns the number of keys in a hash slot.", "3.0.0", "O(1)"),
+    ROW("getkeysinslot", 4, CMD_STALE, 0, 0, 0, kvcmd_cluster_getkeysinslot, "cluster",
+        "Returns the key names in a hash slot.", "3.0.0",
+        "O(N) where N is the number of requested keys"),
     ROW("help", 2, LS | S, 0, 0, 0, nodecmd_cluster_help, "cluster",
         "Returns helpful text about the different subcommands.", "5.0.0", "O(1)"),
     ROW("keyslot", 3, S | CMD_STALE, 0, 0, 0, nodecmd_cluster_keyslot, "cluster",
-        "Returns the hash slot for a key.", "3.0.0", "O(N) where N is the number of bytes in the key"),
+        "Returns the hash slot for a key.", "3.0.0",
+        "O(N) where N is the number of bytes in the key"),
     END,
 };
 
@@ -59,9 +66,11 @@ static cmd_def client_subcommands[] = {
     ROW("info", 2, S | LS, 0, 0, 0, nodecmd_client_info, "connection",
         "Returns information about the connection.", "6.2.0", "O(1)"),
     ROW("kill", -3, S | A | LS, 0, 0, 0, nodecmd_client_kill, "connection",
-        "Terminates open connections.", "2.4.0", "O(N) where N is the number of client connections"),
+        "Terminates open connections.", "2.4.0",
+        "O(N) where N is the number of client connections"),
     ROW("list", -2, S | A | LS, 0, 0, 0, nodecmd_client_list, "connection",
-        "Lists open connections.", "2.4.0", "O(N) where N is the number of client connections"),
+        "Lists open connections.", "2.4.0",
+        "O(N) where N is the number of client connections"),
     ROW("setname", 3, S | LS | NA, 0, 0, 0, nodecmd_client_setname, "connection",
         "Sets the connection name.", "2.6.9", "O(1)"),
     END,
@@ -87,8 +96,8 @@ static cmd_def command_subcommands[] = {
     ROW("count", 2, S | LS, 0, 0, 0, cmdcmd_command_count, "server",
         "Returns a count of commands.", "2.8.13", "O(1)"),
     ROW("docs", -2, S | LS, 0, 0, 0, cmdcmd_command_docs, "server",
-        "Returns documentary information about one, multiple or all commands.",
-        "7.0.0", "O(N) where N is the number of commands to look up"),
+        "Returns documentary information about one, multiple or all commands.", "7.0.0",
+        "O(N) where N is the number of commands to look up"),
     ROW("getkeys", -4, S | LS, 0, 0, 0, cmdcmd_command_getkeys, "server",
         "Extracts the key names from an arbitrary command.", "2.8.13",
         "O(N) where N is the number of arguments to the command"),
@@ -135,14 +144,15 @@ static cmd_def commands[] = {
         "Atomically returns the string values of one or more keys.", "1.0.0",
         "O(N) where N is the number of keys to retrieve."),
     ROW("mset", -3, W | D, 1, -1, 2, kvcmd_mset, "string",
-        "Atomically creates or modifies the string values of one or more keys.",
-        "1.0.1", "O(N) where N is the number of keys to set."),
+        "Atomically creates or modifies the string values of one or more keys.", "1.0.1",
+        "O(N) where N is the number of keys to set."),
     ROW("msetnx", -3, W | D, 1, -1, 2, kvcmd_msetnx, "string",
         "Atomically modifies the string values of one or more keys only when all keys "
-        "don't exist.", "1.0.1", "O(N) where N is the number of keys to set."),
+        "don't exist.",
+        "1.0.1", "O(N) where N is the number of keys to set."),
     ROW("psetex", 4, W | D, 1, 1, 1, kvcmd_psetex, "string",
-        "Sets both string value and expiration time in milliseconds of a key.",
-        "2.6.0", "O(1)"),
+        "Sets both string value and expiration time in milliseconds of a key.", "2.6.0",
+        "O(1)"),
     ROW("set", -3, W | D, 1, 1, 1, kvcmd_set, "string",
         "Sets the string value of a key, ignoring its type.", "1.0.0", "O(1)"),
     ROW("setex", 4, W | D, 1, 1, 1, kvcmd_setex, "string",
@@ -174,9 +184,11 @@ static cmd_def commands[] = {
         "Returns all key names that match a pattern.", "1.0.0",
         "O(N) with N being the number of keys in the database"),
     ROW("object", -2, 0 | CMD_CONTAINER, 0, 0, 0, NULL, "generic",
-        "A container for object introspection commands.", "2.2.3", "Depends on subcommand."),
+        "A container for object introspection commands.", "2.2.3",
+        "Depends on subcommand."),
     ROW("memory", -2, 0 | CMD_CONTAINER, 0, 0, 0, NULL, "server",
-        "A container for memory diagnostics commands.", "4.0.0", "Depends on subcommand."),
+        "A container for memory diagnostics commands.", "4.0.0",
+        "Depends on subcommand."),
     ROW("persist", 2, W | F, 1, 1, 1, kvcmd_persist, "generic",
         "Removes the expiration time of a key.", "2.2.0", "O(1)"),
     ROW("pexpire", -3, W | F, 1, 1, 1, kvcmd_pexpire, "generic",
@@ -185,14 +197,14 @@ static cmd_def commands[] = {
         "Sets the expiration time of a key to a Unix milliseconds timestamp.", "2.6.0",
         "O(1)"),
     ROW("pexpiretime", 2, R | F, 1, 1, 1, kvcmd_pexpiretime, "generic",
-        "Returns the expiration time of a key as a Unix milliseconds timestamp.",
-        "7.0.0", "O(1)"),
+        "Returns the expiration time of a key as a Unix milliseconds timestamp.", "7.0.0",
+        "O(1)"),
     ROW("pttl", 2, R | F, 1, 1, 1, kvcmd_pttl, "generic",
         "Returns the expiration time in milliseconds of a key.", "2.6.0", "O(1)"),
     ROW("randomkey", 1, R | CMD_RANDOM, 0, 0, 0, kvcmd_randomkey, "generic",
         "Returns a random key name from the database.", "1.0.0", "O(1)"),
-    ROW("rename", 3, W, 1, 2, 1, kvcmd_rename, "generic", "Renames a key and overwrites the destination.",
-        "1.0.0", "O(1)"),
+    ROW("rename", 3, W, 1, 2, 1, kvcmd_rename, "generic",
+        "Renames a key and overwrites the destination.", "1.0.0", "O(1)"),
     ROW("renamenx", 3, W | F, 1, 2, 1, kvcmd_renamenx, "generic",
         "Renames a key only when the target key name doesn't exist.", "1.0.0", "O(1)"),
     ROW("scan", -2, R | CMD_RANDOM, 0, 0, 0, kvcmd_scan, "generic",
@@ -200,8 +212,8 @@ static cmd_def commands[] = {
         "O(1) for every call. O(N) for a complete iteration."),
     ROW("touch", -2, R | F, 1, -1, 1, kvcmd_touch, "generic",
         "Returns the number of existing keys out of those specified after updating the "
-        "time they were last accessed.", "3.2.1",
-        "O(N) where N is the number of keys that will be touched."),
+        "time they were last accessed.",
+        "3.2.1", "O(N) where N is the number of keys that will be touched."),
     ROW("ttl", 2, R | F, 1, 1, 1, kvcmd_ttl, "generic",
         "Returns the expiration time in seconds of a key.", "1.0.0", "O(1)"),
     ROW("type", 2, R | F, 1, 1, 1, kvcmd_type, "generic",
@@ -211,7 +223,8 @@ static cmd_def commands[] = {
         "O(1) for each key removed regardless of its size."),
     /* server and connection */
     ROW("auth", -2, S | NA | LS | F | CMD_NOSCRIPT, 0, 0, 0, nodecmd_auth, "connection",
-        "Authenticates the connection.", "1.0.0", "O(N) where N is the number of passwords defined for the user"),
+        "Authenticates the connection.", "1.0.0",
+        "O(N) where N is the number of passwords defined for the user"),
     ROW("client", -2, S | CMD_CONTAINER, 0, 0, 0, NULL, "connection",
         "A container for client connection commands.", "2.4.0", "Depends on subcommand."),
     ROW("cluster", -2, CMD_CONTAINER, 0, 0, 0, NULL, "cluster",
@@ -220,7 +233,8 @@ static cmd_def commands[] = {
         "Returns detailed information about all commands.", "2.8.13",
         "O(N) where N is the total number of Redis commands"),
     ROW("config", -2, S | CMD_CONTAINER, 0, 0, 0, NULL, "server",
-        "A container for server configuration commands.", "2.0.0", "Depends on subcommand."),
+        "A container for server configuration commands.", "2.0.0",
+        "Depends on subcommand."),
     ROW("dbsize", 1, R | F, 0, 0, 0, kvcmd_dbsize, "server",
         "Returns the number of keys in the database.", "1.0.0", "O(1)"),
     ROW("digest", 1, R, 0, 0, 0, kvcmd_digest, "server",
@@ -240,8 +254,8 @@ static cmd_def commands[] = {
         "Returns information and statistics about the server.", "1.0.0", "O(1)"),
     ROW("ping", -1, S | F, 0, 0, 0, nodecmd_ping, "connection",
         "Returns the server's liveliness response.", "1.0.0", "O(1)"),
-    ROW("quit", -1, S | NA | LS | F | CMD_ALLOW_BUSY | CMD_NOSCRIPT, 0, 0, 0, nodecmd_quit,
-        "connection", "Closes the connection.", "1.0.0", "O(1)"),
+    ROW("quit", -1, S | NA | LS | F | CMD_ALLOW_BUSY | CMD_NOSCRIPT, 0, 0, 0,
+        nodecmd_quit, "connection", "Closes the connection.", "1.0.0", "O(1)"),
     ROW("readonly", 1, S | LS | F, 0, 0, 0, nodecmd_readonly, "cluster",
         "Enables read-only queries for a connection to a Redis Cluster replica node.",
         "3.0.0", "O(1)"),
@@ -252,7 +266,8 @@ static cmd_def commands[] = {
         "Changes the selected database.", "1.0.0", "O(1)"),
     ROW("shutdown", -1, S | A | LS | CMD_NO_MULTI, 0, 0, 0, nodecmd_shutdown, "server",
         "Synchronously saves the database(s) to disk and shuts down the Redis server.",
-        "1.0.0", "O(N) when saving, where N is the total number of keys in all databases"),
+        "1.0.0",
+        "O(N) when saving, where N is the total number of keys in all databases"),
     ROW("time", 1, S | F | LS | CMD_RANDOM, 0, 0, 0, nodecmd_time, "server",
         "Returns the server time.", "2.6.0", "O(1)"),
     END,
@@ -262,11 +277,7 @@ static cmd_def commands[] = {
  * appended to the core rows at start-up. */
 extern cmd_def cmd_rows_set[];
 static cmd_def *const type_rows[] = {
-    cmd_rows_hash,
-    cmd_rows_list,
-    cmd_rows_set,
-    cmd_rows_zset,
-    NULL,
+    cmd_rows_hash, cmd_rows_list, cmd_rows_set, cmd_rows_zset, NULL,
 };
 
 static cmd_def *all_commands; /* core rows, then type rows, then END */
@@ -291,7 +302,8 @@ static index_node *index_nodes;
 static size_t rows_in(const cmd_def *rows)
 {
     size_t n = 0;
-    while (rows[n].name) n++;
+    while (rows[n].name)
+        n++;
     return n;
 }
 
@@ -308,12 +320,15 @@ void cmd_table_init(void)
 {
     if (command_count > 0) return;
     size_t total = rows_in(commands);
-    for (size_t t = 0; type_rows[t]; t++) total += rows_in(type_rows[t]);
+    for (size_t t = 0; type_rows[t]; t++)
+        total += rows_in(type_rows[t]);
     all_commands = mem_calloc(total + 1, sizeof *all_commands); /* + END */
     size_t k = 0;
-    for (size_t i = 0; commands[i].name; i++) all_commands[k++] = commands[i];
+    for (size_t i = 0; commands[i].name; i++)
+        all_commands[k++] = commands[i];
     for (size_t t = 0; type_rows[t]; t++)
-        for (size_t i = 0; type_rows[t][i].name; i++) all_commands[k++] = type_rows[t][i];
+        for (size_t i = 0; type_rows[t][i].name; i++)
+            all_commands[k++] = type_rows[t][i];
     index_nodes = mem_calloc(total, sizeof *index_nodes);
     dict_init(&command_index, &index_type, 0x706f6c6973ull);
     for (cmd_def *d = all_commands; d->name; d++) {
@@ -352,7 +367,8 @@ cmd_def *cmd_find(const char *name, size_t len)
 {
     char lower[CMD_NAME_BYTES_MAX];
     if (len == 0 || len >= sizeof lower) return NULL;
-    for (size_t i = 0; i < len; i++) lower[i] = (char)tolower((unsigned char)name[i]);
+    for (size_t i = 0; i < len; i++)
+        lower[i] = (char)tolower((unsigned char)name[i]);
     dict_node *n = dict_find(&command_index, lower, len);
     return n ? ((index_node *)n)->def : NULL;
 }
@@ -385,7 +401,8 @@ int cmd_get_keys(const cmd_def *d, const cmd_arg *argv, size_t argc, size_t *out
     if (d->first_key <= 0) return -1;
     int last = d->last_key >= 0 ? d->last_key : (int)argc + d->last_key;
     int n = 0;
-    for (int i = d->first_key; i <= last && i < (int)argc; i += d->key_step) out[n++] = (size_t)i;
+    for (int i = d->first_key; i <= last && i < (int)argc; i += d->key_step)
+        out[n++] = (size_t)i;
     return n;
 }
 

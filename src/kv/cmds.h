@@ -15,7 +15,8 @@ cmd_proc kvcmd_get, kvcmd_set, kvcmd_setnx, kvcmd_setex, kvcmd_psetex, kvcmd_get
 cmd_proc kvcmd_del, kvcmd_exists, kvcmd_type, kvcmd_rename, kvcmd_renamenx,
     kvcmd_keys, kvcmd_scan, kvcmd_randomkey, kvcmd_dbsize, kvcmd_flushdb,
     kvcmd_object_encoding, kvcmd_object_refcount, kvcmd_object_idletime,
-    kvcmd_object_freq, kvcmd_touch, kvcmd_digest, kvcmd_memory_usage;
+    kvcmd_object_freq, kvcmd_touch, kvcmd_digest, kvcmd_memory_usage,
+    kvcmd_cluster_countkeysinslot, kvcmd_cluster_getkeysinslot;
 
 /* expire.c */
 cmd_proc kvcmd_expire, kvcmd_pexpire, kvcmd_expireat, kvcmd_pexpireat, kvcmd_ttl,

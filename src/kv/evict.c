@@ -125,7 +125,7 @@ static kv_obj *sample_one(kv_keyspace *ks, bool only_volatile, rng *r)
         if (ks->volatile_count == 0) return NULL;
         return ks->volatile_keys[rng_below(r, ks->volatile_count)].obj;
     }
-    return (kv_obj *)dict_random(&ks->keys, r);
+    return kv_random_key(ks, r);
 }
 
 static uint64_t score_of(kv_keyspace *ks, const kv_obj *o, int policy, int64_t now_ms)
@@ -180,9 +180,28 @@ bool kv_evict_pick(kv_keyspace *ks, kv_evict_pool *pool, int policy, int64_t now
     for (;;) {
         size_t present = only_volatile ? ks->volatile_count : kv_size(ks);
         if (present == 0) return false;
-        for (uint32_t s = 0; s < samples && s < present; s++) {
-            kv_obj *o = sample_one(ks, only_volatile, r);
-            if (o) pool_insert(pool, o, score_of(ks, o, policy, now_ms));
+        if (present <= samples) {
+            /* As many samples as keys: look at every key once (as Redis's
+             * dictGetSomeKeys returns distinct keys) rather than draw with
+             * repetition and miss some. */
+            if (only_volatile) {
+                for (size_t i = 0; i < ks->volatile_count; i++) {
+                    kv_obj *o = ks->volatile_keys[i].obj;
+                    pool_insert(pool, o, score_of(ks, o, policy, now_ms));
+                }
+            } else {
+                kv_iter it;
+                kv_iter_start(&it, ks);
+                kv_obj *o;
+                while ((o = kv_iter_next(&it)) != NULL)
+                    pool_insert(pool, o, score_of(ks, o, policy, now_ms));
+                kv_iter_end(&it);
+            }
+        } else {
+            for (uint32_t s = 0; s < samples; s++) {
+                kv_obj *o = sample_one(ks, only_volatile, r);
+                if (o) pool_insert(pool, o, score_of(ks, o, policy, now_ms));
+            }
         }
         /* The best candidate that still exists (and, for volatile-*, still
          * has a TTL); stale entries are dropped on the way. */

@@ -54,8 +54,10 @@ static void rename_generic(cmd_ctx *c, bool nx)
         return;
     }
     if (same) {
-        if (nx) resp_int(c->w, 0);
-        else resp_ok(c->w);
+        if (nx)
+            resp_int(c->w, 0);
+        else
+            resp_ok(c->w);
         return;
     }
     if (kv_lookup_write(c->ks, dst->ptr, dst->len, c->now_ms)) {
@@ -67,8 +69,10 @@ static void rename_generic(cmd_ctx *c, bool nx)
     }
     o = kv_rename(c->ks, o, dst->ptr, dst->len);
     kv_touch(c->ks, o, c->revision);
-    if (nx) resp_int(c->w, 1);
-    else resp_ok(c->w);
+    if (nx)
+        resp_int(c->w, 1);
+    else
+        resp_ok(c->w);
 }
 
 void kvcmd_rename(cmd_ctx *c)
@@ -87,17 +91,16 @@ void kvcmd_keys(cmd_ctx *c)
     bool all = pat->len == 1 && pat->ptr[0] == '*';
     size_t mark = resp_defer(c->w);
     size_t n = 0;
-    dict_iter it;
-    dict_iter_start(&it, &c->ks->keys);
-    dict_node *node;
-    while ((node = dict_iter_next(&it)) != NULL) {
-        kv_obj *o = (kv_obj *)node;
+    kv_iter it;
+    kv_iter_start(&it, c->ks);
+    kv_obj *o;
+    while ((o = kv_iter_next(&it)) != NULL) {
         if (kv_obj_expired(c->ks, o, c->now_ms)) continue;
         if (!all && !glob_match(pat->ptr, pat->len, o->data, o->key_len, false)) continue;
         resp_bulk(c->w, o->data, o->key_len);
         n++;
     }
-    dict_iter_end(&it);
+    kv_iter_end(&it);
     resp_defer_array(c->w, mark, n);
 }
 
@@ -152,7 +155,7 @@ void kvcmd_scan(cmd_ctx *c)
      * buckets were visited, so a sparse table cannot stall the server. */
     uint64_t budget = (uint64_t)count * 10;
     do {
-        cursor = dict_scan(&c->ks->keys, cursor, scan_collect, &st);
+        cursor = kv_scan_keys(c->ks, cursor, scan_collect, &st);
     } while (cursor != 0 && budget-- > 0 && st.count < (size_t)count);
 
     resp_array(c->w, 2);
@@ -182,26 +185,61 @@ void kvcmd_randomkey(cmd_ctx *c)
     /* Expired keys read as absent: retry a few random picks, then fall back
      * to a walk so a keyspace of mostly expired keys still answers right. */
     for (int tries = 0; tries < 100; tries++) {
-        kv_obj *o = (kv_obj *)dict_random(&c->ks->keys, &r);
+        kv_obj *o = kv_random_key(c->ks, &r);
         if (o == NULL) break;
         if (!kv_obj_expired(c->ks, o, c->now_ms)) {
             resp_bulk(c->w, o->data, o->key_len);
             return;
         }
     }
-    dict_iter it;
-    dict_iter_start(&it, &c->ks->keys);
-    dict_node *node;
-    kv_obj *live = NULL;
-    while ((node = dict_iter_next(&it)) != NULL) {
-        if (!kv_obj_expired(c->ks, (kv_obj *)node, c->now_ms)) {
-            live = (kv_obj *)node;
+    kv_iter it;
+    kv_iter_start(&it, c->ks);
+    kv_obj *o, *live = NULL;
+    while ((o = kv_iter_next(&it)) != NULL) {
+        if (!kv_obj_expired(c->ks, o, c->now_ms)) {
+            live = o;
             break;
         }
     }
-    dict_iter_end(&it);
-    if (live) resp_bulk(c->w, live->data, live->key_len);
-    else resp_null(c->w);
+    kv_iter_end(&it);
+    if (live)
+        resp_bulk(c->w, live->data, live->key_len);
+    else
+        resp_null(c->w);
+}
+
+/* CLUSTER COUNTKEYSINSLOT slot: the keys held in the slot (as Redis, keys
+ * past their expiry that are not deleted yet count). */
+void kvcmd_cluster_countkeysinslot(cmd_ctx *c)
+{
+    int64_t slot;
+    if (!cmd_arg_i64_or_reply(c, 2, &slot, NULL)) return;
+    if (slot < 0 || slot >= (int64_t)CLUSTER_SLOTS) {
+        cmd_error(c, "ERR Invalid slot");
+        return;
+    }
+    resp_int(c->w, (int64_t)kv_slot_size(c->ks, (uint16_t)slot));
+}
+
+/* CLUSTER GETKEYSINSLOT slot count: up to `count` keys of the slot. */
+void kvcmd_cluster_getkeysinslot(cmd_ctx *c)
+{
+    int64_t slot, max;
+    if (!cmd_arg_i64_or_reply(c, 3, &max, NULL)) return;
+    if (!cmd_arg_i64_or_reply(c, 2, &slot, NULL)) return;
+    if (slot < 0 || slot >= (int64_t)CLUSTER_SLOTS || max < 0) {
+        cmd_error(c, "ERR Invalid slot or number of keys");
+        return;
+    }
+    size_t n = kv_slot_size(c->ks, (uint16_t)slot);
+    if ((uint64_t)max < n) n = (size_t)max;
+    resp_array(c->w, n);
+    kv_iter it;
+    kv_iter_slot_start(&it, c->ks, (uint16_t)slot);
+    kv_obj *o;
+    for (size_t i = 0; i < n && (o = kv_iter_next(&it)) != NULL; i++)
+        resp_bulk(c->w, o->data, o->key_len);
+    kv_iter_end(&it);
 }
 
 void kvcmd_dbsize(cmd_ctx *c)
@@ -246,9 +284,10 @@ void kvcmd_object_idletime(cmd_ctx *c)
     kv_obj *o = object_lookup(c);
     if (o == NULL) return;
     if (c->ks->access.lfu) {
-        cmd_error(c, "ERR An LFU maxmemory policy is selected, idle time not tracked. "
-                     "Please note that when switching between policies at runtime LRU and "
-                     "LFU data will take some time to adjust.");
+        cmd_error(c,
+                  "ERR An LFU maxmemory policy is selected, idle time not tracked. "
+                  "Please note that when switching between policies at runtime LRU and "
+                  "LFU data will take some time to adjust.");
         return;
     }
     resp_int(c->w, kv_idle_seconds(o, c->now_ms));
@@ -300,7 +339,8 @@ void kvcmd_digest(cmd_ctx *c)
     char hex[17];
     uint64_t d = kv_digest(c->ks, c->now_ms);
     static const char digits[] = "0123456789abcdef";
-    for (int i = 0; i < 16; i++) hex[15 - i] = digits[(d >> (4 * i)) & 15];
+    for (int i = 0; i < 16; i++)
+        hex[15 - i] = digits[(d >> (4 * i)) & 15];
     hex[16] = '\0';
     resp_bulk(c->w, hex, 16);
 }

@@ -19,20 +19,190 @@ void kv_init(kv_keyspace *ks, uint64_t hash_seed)
 {
     memset(ks, 0, sizeof *ks);
     ks->hash_seed = hash_seed;
-    dict_init(&ks->keys, &keyspace_dict_type, hash_seed);
     ks->access.lfu_log_factor = 10;
     ks->access.lfu_decay_minutes = 1;
     rng_seed(&ks->access.rng, rng_mix64(hash_seed ^ 0x6c6675ull));
 }
 
+/* ---- Slots ------------------------------------------------------------- */
+
+static dict *slot_dict(const kv_keyspace *ks, uint32_t slot)
+{
+    const kv_slot_block *b = ks->blocks[slot / KV_SLOTS_PER_BLOCK];
+    return b ? b->slot[slot % KV_SLOTS_PER_BLOCK] : NULL;
+}
+
+static dict *key_dict(const kv_keyspace *ks, const char *key, size_t len)
+{
+    return slot_dict(ks, slot_of_key(key, len));
+}
+
+/* The table of the key's slot, created if the slot had no key. */
+static dict *key_dict_create(kv_keyspace *ks, const char *key, size_t len,
+                             kv_slot_block **block)
+{
+    uint32_t slot = slot_of_key(key, len);
+    kv_slot_block **bp = &ks->blocks[slot / KV_SLOTS_PER_BLOCK];
+    if (*bp == NULL) *bp = mem_calloc(1, sizeof **bp);
+    *block = *bp;
+    dict **dp = &(*bp)->slot[slot % KV_SLOTS_PER_BLOCK];
+    if (*dp == NULL) {
+        *dp = mem_alloc(sizeof **dp);
+        /* every slot's table has the keyspace's seed: replicas agree */
+        dict_init(*dp, &keyspace_dict_type, ks->hash_seed);
+    }
+    return *dp;
+}
+
+/* Counts a removed key; frees the slot's table (and block) once empty. */
+static void slot_key_removed(kv_keyspace *ks, uint32_t slot)
+{
+    kv_slot_block **bp = &ks->blocks[slot / KV_SLOTS_PER_BLOCK];
+    dict **dp = &(*bp)->slot[slot % KV_SLOTS_PER_BLOCK];
+    ks->key_count--;
+    (*bp)->keys--;
+    if (dict_size(*dp) == 0) {
+        dict_free(*dp);
+        mem_free(*dp);
+        *dp = NULL;
+    }
+    if ((*bp)->keys == 0) {
+        mem_free(*bp);
+        *bp = NULL;
+    }
+}
+
+size_t kv_slot_size(const kv_keyspace *ks, uint16_t slot)
+{
+    const dict *d = slot < CLUSTER_SLOTS ? slot_dict(ks, slot) : NULL;
+    return d ? dict_size(d) : 0;
+}
+
+kv_obj *kv_random_key(const kv_keyspace *ks, rng *r)
+{
+    if (ks->key_count == 0) return NULL;
+    uint64_t pick = rng_below(r, ks->key_count);
+    for (uint32_t b = 0; b < KV_SLOT_BLOCKS; b++) {
+        const kv_slot_block *block = ks->blocks[b];
+        if (block == NULL) continue;
+        if (pick >= block->keys) {
+            pick -= block->keys;
+            continue;
+        }
+        for (uint32_t i = 0; i < KV_SLOTS_PER_BLOCK; i++) {
+            const dict *d = block->slot[i];
+            if (d == NULL) continue;
+            if (pick < dict_size(d)) {
+                /* dict_random draws a layout-dependent number of values:
+                 * give it its own generator, so the caller's sequence of
+                 * slot choices does not depend on table layouts */
+                rng table_rng;
+                rng_seed(&table_rng, rng_next(r));
+                return (kv_obj *)dict_random(d, &table_rng);
+            }
+            pick -= dict_size(d);
+        }
+        PASSERT(!"block key count disagrees with its slots");
+    }
+    PASSERT(!"key count disagrees with the blocks");
+    return NULL;
+}
+
+/* The first slot >= from that has a key, or CLUSTER_SLOTS. */
+static uint32_t next_used_slot(const kv_keyspace *ks, uint32_t from)
+{
+    while (from < CLUSTER_SLOTS) {
+        const kv_slot_block *b = ks->blocks[from / KV_SLOTS_PER_BLOCK];
+        if (b == NULL) {
+            from = (from / KV_SLOTS_PER_BLOCK + 1) * KV_SLOTS_PER_BLOCK;
+            continue;
+        }
+        if (b->slot[from % KV_SLOTS_PER_BLOCK] != NULL) return from;
+        from++;
+    }
+    return CLUSTER_SLOTS;
+}
+
+#define SCAN_SLOT_BITS 14u
+
+uint64_t kv_scan_keys(const kv_keyspace *ks, uint64_t cursor, dict_scan_fn *fn,
+                      void *priv)
+{
+    uint32_t slot = (uint32_t)(cursor & (CLUSTER_SLOTS - 1));
+    uint64_t table_cursor = cursor >> SCAN_SLOT_BITS;
+    const dict *d = slot_dict(ks, slot);
+    if (d != NULL) {
+        table_cursor = dict_scan(d, table_cursor, fn, priv);
+        if (table_cursor != 0) return table_cursor << SCAN_SLOT_BITS | slot;
+    }
+    /* This slot is done (or empty): continue at the next slot with keys. */
+    uint32_t next = next_used_slot(ks, slot + 1);
+    return next == CLUSTER_SLOTS ? 0 : next;
+}
+
+static void iter_open(kv_iter *it)
+{
+    while (!it->active) {
+        it->slot = next_used_slot(it->ks, it->slot);
+        if (it->slot >= it->end_slot) return;
+        dict_iter_start(&it->it, (dict *)(uintptr_t)slot_dict(it->ks, it->slot));
+        it->active = true;
+    }
+}
+
+void kv_iter_start(kv_iter *it, const kv_keyspace *ks)
+{
+    *it = (kv_iter){.ks = ks, .slot = 0, .end_slot = CLUSTER_SLOTS, .active = false};
+}
+
+void kv_iter_slot_start(kv_iter *it, const kv_keyspace *ks, uint16_t slot)
+{
+    PASSERT(slot < CLUSTER_SLOTS);
+    *it = (kv_iter){
+        .ks = ks, .slot = slot, .end_slot = (uint32_t)slot + 1, .active = false};
+}
+
+kv_obj *kv_iter_next(kv_iter *it)
+{
+    for (;;) {
+        iter_open(it);
+        if (!it->active) return NULL;
+        dict_node *n = dict_iter_next(&it->it);
+        if (n != NULL) return (kv_obj *)n;
+        dict_iter_end(&it->it);
+        it->active = false;
+        it->slot++;
+    }
+}
+
+void kv_iter_end(kv_iter *it)
+{
+    if (it->active) dict_iter_end(&it->it);
+    it->active = false;
+    it->slot = it->end_slot;
+}
+
 static void free_all(kv_keyspace *ks)
 {
-    dict_iter it;
-    dict_iter_start(&it, &ks->keys);
-    dict_node *n;
-    while ((n = dict_iter_next(&it)) != NULL) kv_obj_free((kv_obj *)n);
-    dict_iter_end(&it);
-    dict_free(&ks->keys);
+    for (uint32_t b = 0; b < KV_SLOT_BLOCKS; b++) {
+        kv_slot_block *block = ks->blocks[b];
+        if (block == NULL) continue;
+        for (uint32_t i = 0; i < KV_SLOTS_PER_BLOCK; i++) {
+            dict *d = block->slot[i];
+            if (d == NULL) continue;
+            dict_iter it;
+            dict_iter_start(&it, d);
+            dict_node *n;
+            while ((n = dict_iter_next(&it)) != NULL)
+                kv_obj_free((kv_obj *)n);
+            dict_iter_end(&it);
+            dict_free(d);
+            mem_free(d);
+        }
+        mem_free(block);
+        ks->blocks[b] = NULL;
+    }
+    ks->key_count = 0;
     mem_free(ks->volatile_keys);
     ks->volatile_keys = NULL;
     ks->volatile_count = 0;
@@ -60,7 +230,8 @@ int64_t kv_obj_expire_at(const kv_keyspace *ks, const kv_obj *o)
 
 kv_obj *kv_lookup_any(const kv_keyspace *ks, const char *key, size_t len)
 {
-    return (kv_obj *)dict_find(&ks->keys, key, len);
+    const dict *d = key_dict(ks, key, len);
+    return d ? (kv_obj *)dict_find(d, key, len) : NULL;
 }
 
 kv_obj *kv_lookup_notouch(kv_keyspace *ks, const char *key, size_t len, int64_t now_ms)
@@ -68,8 +239,10 @@ kv_obj *kv_lookup_notouch(kv_keyspace *ks, const char *key, size_t len, int64_t 
     kv_obj *o = kv_lookup_any(ks, key, len);
     ks->access.last_now_ms = now_ms;
     if (o != NULL && kv_obj_expired(ks, o, now_ms)) o = NULL;
-    if (o) ks->stats.keyspace_hits++;
-    else ks->stats.keyspace_misses++;
+    if (o)
+        ks->stats.keyspace_hits++;
+    else
+        ks->stats.keyspace_misses++;
     return o;
 }
 
@@ -138,15 +311,21 @@ bool kv_persist(kv_keyspace *ks, kv_obj *o)
 void kv_insert(kv_keyspace *ks, kv_obj *o)
 {
     PASSERT(o->volatile_index == KV_VOLATILE_NONE);
-    dict_add(&ks->keys, &o->node);
+    kv_slot_block *block;
+    dict_add(key_dict_create(ks, o->data, o->key_len, &block), &o->node);
+    block->keys++;
+    ks->key_count++;
     kv_access(ks, o, ks->access.last_now_ms);
     ks->dirty++;
 }
 
 bool kv_delete(kv_keyspace *ks, const char *key, size_t len)
 {
-    kv_obj *o = (kv_obj *)dict_remove(&ks->keys, key, len);
+    uint32_t slot = slot_of_key(key, len);
+    dict *d = slot_dict(ks, slot);
+    kv_obj *o = d ? (kv_obj *)dict_remove(d, key, len) : NULL;
     if (o == NULL) return false;
+    slot_key_removed(ks, slot);
     volatile_remove(ks, o);
     kv_obj_free(o);
     ks->dirty++;
@@ -157,7 +336,9 @@ void kv_replace(kv_keyspace *ks, kv_obj *old, kv_obj *fresh)
 {
     PASSERT(old != fresh);
     PASSERT(old->key_len == fresh->key_len);
-    dict_node **link = dict_find_link(&ks->keys, old->data, old->key_len);
+    dict *d = key_dict(ks, old->data, old->key_len);
+    PASSERT(d != NULL);
+    dict_node **link = dict_find_link(d, old->data, old->key_len);
     PASSERT(link != NULL && *link == &old->node);
     dict_relink(link, &fresh->node);
     fresh->volatile_index = old->volatile_index;

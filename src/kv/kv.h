@@ -5,7 +5,7 @@
  * rand_seed): nothing here reads a clock, draws an unseeded random number or
  * does I/O, so every replica that applies the same entries reaches the same
  * state (ARCHITECTURE §6).
- * May call: base/.
+ * May call: base/, cluster/slot.h (the slot function).
  * Must never: read the clock, log per command, touch sockets or files.
  *
  * Memory layout. One allocation per key (kv_obj): hash-chain link, revision,
@@ -13,6 +13,14 @@
  * "embstr" encoding). Values that are integers in canonical form are stored
  * as int64 ("int"); long or modified strings in a separate growable block
  * ("raw"). This mirrors Redis's encodings so OBJECT ENCODING agrees.
+ *
+ * Slots. Keys are kept in one hash table per hash slot (cluster/slot.h),
+ * allocated with the slot's first key and freed with its last, found
+ * through a two-level table (KV_SLOT_BLOCKS blocks of KV_SLOTS_PER_BLOCK
+ * slots, a block allocated while any of its slots has a key): a keyspace
+ * that owns a few slots pays for a few tables. Per-slot tables give key
+ * counts per slot, the keys of one slot without a scan, and splits that hand
+ * whole slots to another keyspace (docs/design/009-partitioning.md).
  *
  * Expiry. Keys with a TTL are also listed in a dense array of
  * (object, expire_at_ms) pairs; the object remembers its slot. Reads treat a
@@ -28,9 +36,18 @@
 
 #include "base/buf.h"
 #include "base/dict.h"
+#include "cluster/slot.h"
 #include "base/rng.h"
 
-enum kv_type { KV_STRING = 0, KV_LIST, KV_SET, KV_ZSET, KV_HASH, KV_STREAM, KV_TYPE_COUNT };
+enum kv_type {
+    KV_STRING = 0,
+    KV_LIST,
+    KV_SET,
+    KV_ZSET,
+    KV_HASH,
+    KV_STREAM,
+    KV_TYPE_COUNT
+};
 /* Strings: int, embstr, raw. Containers (kv/type.h): the rest, named as
  * Redis 7.0 names them in OBJECT ENCODING. */
 enum kv_encoding {
@@ -50,8 +67,8 @@ enum kv_encoding {
 /* Largest string value (Redis's proto-max-bulk-len default; SETRANGE and
  * APPEND check against it). */
 #define KV_STRING_BYTES_MAX (512ull * 1024 * 1024)
-#define KV_NO_EXPIRE INT64_MIN
-#define KV_VOLATILE_NONE UINT32_MAX
+#define KV_NO_EXPIRE        INT64_MIN
+#define KV_VOLATILE_NONE    UINT32_MAX
 
 typedef struct kv_raw {
     size_t len;
@@ -60,8 +77,8 @@ typedef struct kv_raw {
 } kv_raw;
 
 typedef struct kv_obj {
-    dict_node node;      /* must stay first: the dict links objects */
-    uint64_t revision;   /* log index (or counter) of the last change */
+    dict_node node;    /* must stay first: the dict links objects */
+    uint64_t revision; /* log index (or counter) of the last change */
     uint32_t key_len;
     uint32_t volatile_index; /* slot in keyspace.volatile_keys or NONE */
     uint8_t type;
@@ -88,8 +105,17 @@ typedef struct kv_stats {
     uint64_t keyspace_misses;
 } kv_stats;
 
+#define KV_SLOTS_PER_BLOCK 128u
+#define KV_SLOT_BLOCKS     (CLUSTER_SLOTS / KV_SLOTS_PER_BLOCK)
+
+typedef struct kv_slot_block {
+    size_t keys;                    /* keys in the block's slots */
+    dict *slot[KV_SLOTS_PER_BLOCK]; /* NULL while the slot has no key */
+} kv_slot_block;
+
 typedef struct kv_keyspace {
-    dict keys;
+    kv_slot_block *blocks[KV_SLOT_BLOCKS]; /* NULL while no slot of it has a key */
+    size_t key_count;
     /* Seed for the keyspace's hash tables and for the values' own (hashes,
      * sets): the same on every replica of a shard, so layouts, and with
      * them SCAN cursors and random picks, agree. */
@@ -115,8 +141,38 @@ void kv_destroy(kv_keyspace *ks);
 void kv_flush(kv_keyspace *ks);
 static inline size_t kv_size(const kv_keyspace *ks)
 {
-    return dict_size(&ks->keys);
+    return ks->key_count;
 }
+/* Keys in one slot (expired ones included, as kv_size). */
+size_t kv_slot_size(const kv_keyspace *ks, uint16_t slot);
+
+/* A random key (expired ones included), or NULL if the keyspace is empty:
+ * a slot chosen with probability proportional to its key count, then a
+ * random key of its table (dict_random). */
+kv_obj *kv_random_key(const kv_keyspace *ks, rng *r);
+
+/* SCAN over the whole keyspace. The cursor carries the slot in its low 14
+ * bits and the slot table's reverse-binary cursor above them; each call
+ * visits one bucket (calling fn for its keys) or skips empty slots, and
+ * returns the next cursor, 0 when done. Every key present for the whole scan
+ * is visited at least once. fn must not modify the keyspace. */
+uint64_t kv_scan_keys(const kv_keyspace *ks, uint64_t cursor, dict_scan_fn *fn,
+                      void *priv);
+
+/* Iteration over every key (kv_iter_start) or the keys of one slot
+ * (kv_iter_slot_start), slot by slot. The keyspace must not be modified
+ * until kv_iter_end(). */
+typedef struct kv_iter {
+    const kv_keyspace *ks;
+    uint32_t slot;     /* the slot being walked */
+    uint32_t end_slot; /* one past the last slot to walk */
+    bool active;       /* `it` walks slot `slot` */
+    dict_iter it;
+} kv_iter;
+void kv_iter_start(kv_iter *it, const kv_keyspace *ks);
+void kv_iter_slot_start(kv_iter *it, const kv_keyspace *ks, uint16_t slot);
+kv_obj *kv_iter_next(kv_iter *it);
+void kv_iter_end(kv_iter *it);
 
 static inline const char *kv_obj_key(const kv_obj *o)
 {
@@ -169,8 +225,8 @@ kv_obj *kv_obj_new_string(const char *key, size_t key_len, const char *val,
 kv_obj *kv_obj_new_plain(const char *key, size_t key_len, const char *val,
                          size_t val_len);
 /* A string object that is always "raw" (APPEND/SETRANGE results). */
-kv_obj *kv_obj_new_raw(const char *key, size_t key_len, const char *val,
-                       size_t val_len, size_t cap);
+kv_obj *kv_obj_new_raw(const char *key, size_t key_len, const char *val, size_t val_len,
+                       size_t cap);
 kv_obj *kv_obj_new_int(const char *key, size_t key_len, int64_t v);
 void kv_obj_free(kv_obj *o);
 /* Bytes the object occupies (MEMORY USAGE, eviction). */

@@ -115,11 +115,10 @@ int kv_dump(const kv_keyspace *ks, kv_write_fn *write, void *priv)
     w->error = 0;
     w_bytes(w, DUMP_MAGIC, 8);
     w_u64(w, kv_size(ks));
-    dict_iter it;
-    dict_iter_start(&it, (dict *)(uintptr_t)&ks->keys);
-    dict_node *n;
-    while ((n = dict_iter_next(&it)) != NULL && !w->error) {
-        const kv_obj *o = (const kv_obj *)n;
+    kv_iter it;
+    kv_iter_start(&it, ks);
+    const kv_obj *o;
+    while ((o = kv_iter_next(&it)) != NULL && !w->error) {
         int64_t expire_at = kv_obj_expire_at(ks, o);
         uint8_t head[3] = {o->type, o->encoding,
                            (uint8_t)(expire_at != KV_NO_EXPIRE ? FLAG_EXPIRE : 0)};
@@ -140,7 +139,7 @@ int kv_dump(const kv_keyspace *ks, kv_write_fn *write, void *priv)
             w_bytes(w, s, len);
         }
     }
-    dict_iter_end(&it);
+    kv_iter_end(&it);
     w_bytes(w, DUMP_END, 8);
     w_flush(w);
     int rv = w->error;
@@ -329,11 +328,10 @@ uint64_t kv_digest(const kv_keyspace *ks, int64_t now_ms)
 {
     static const uint8_t key[16] = "polis-kv-digest";
     uint64_t digest = 0;
-    dict_iter it;
-    dict_iter_start(&it, (dict *)(uintptr_t)&ks->keys);
-    dict_node *n;
-    while ((n = dict_iter_next(&it)) != NULL) {
-        const kv_obj *o = (const kv_obj *)n;
+    kv_iter it;
+    kv_iter_start(&it, ks);
+    const kv_obj *o;
+    while ((o = kv_iter_next(&it)) != NULL) {
         if (kv_obj_expired(ks, o, now_ms)) continue;
         uint64_t value_digest;
         if (o->type == KV_STRING) {
@@ -352,6 +350,6 @@ uint64_t kv_digest(const kv_keyspace *ks, int64_t now_ms)
          * layouts agree. */
         digest += h;
     }
-    dict_iter_end(&it);
+    kv_iter_end(&it);
     return digest;
 }

@@ -17,7 +17,8 @@
 static void reply_help(cmd_ctx *c, const char *const *lines, size_t n)
 {
     resp_array(c->w, n);
-    for (size_t i = 0; i < n; i++) resp_simple_cstr(c->w, lines[i]);
+    for (size_t i = 0; i < n; i++)
+        resp_simple_cstr(c->w, lines[i]);
 }
 
 void nodecmd_ping(cmd_ctx *c)
@@ -26,8 +27,10 @@ void nodecmd_ping(cmd_ctx *c)
         cmd_error_arity(c);
         return;
     }
-    if (c->argc == 1) resp_simple_cstr(c->w, "PONG");
-    else resp_bulk(c->w, c->argv[1].ptr, c->argv[1].len);
+    if (c->argc == 1)
+        resp_simple_cstr(c->w, "PONG");
+    else
+        resp_bulk(c->w, c->argv[1].ptr, c->argv[1].len);
 }
 
 void nodecmd_echo(cmd_ctx *c)
@@ -79,8 +82,9 @@ void nodecmd_hello(cmd_ctx *c)
     int64_t ver = 0;
     size_t next = 1;
     if (c->argc >= 2) {
-        if (!cmd_arg_i64_or_reply(c, next++, &ver,
-                                  "ERR Protocol version is not an integer or out of range"))
+        if (!cmd_arg_i64_or_reply(
+                c, next++, &ver,
+                "ERR Protocol version is not an integer or out of range"))
             return;
         if (ver < 2 || ver > 3) {
             cmd_error(c, "NOPROTO unsupported protocol version");
@@ -91,7 +95,8 @@ void nodecmd_hello(cmd_ctx *c)
         size_t more = c->argc - 1 - j;
         if (cmd_arg_is(c, j, "auth") && more >= 2) {
             if (!password_ok(c->server, &c->argv[j + 1], &c->argv[j + 2])) {
-                cmd_error(c, "WRONGPASS invalid username-password pair or user is disabled.");
+                cmd_error(
+                    c, "WRONGPASS invalid username-password pair or user is disabled.");
                 return;
             }
             cl->authenticated = true;
@@ -116,10 +121,11 @@ void nodecmd_hello(cmd_ctx *c)
         }
     }
     if (!cl->authenticated) {
-        cmd_error(c, "NOAUTH HELLO must be called with the client already authenticated, "
-                     "otherwise the HELLO AUTH <user> <pass> option can be used to "
-                     "authenticate the client and select the RESP protocol version at the "
-                     "same time");
+        cmd_error(c,
+                  "NOAUTH HELLO must be called with the client already authenticated, "
+                  "otherwise the HELLO AUTH <user> <pass> option can be used to "
+                  "authenticate the client and select the RESP protocol version at the "
+                  "same time");
         return;
     }
     if (ver) {
@@ -232,8 +238,10 @@ void nodecmd_client_setname(cmd_ctx *c)
 
 void nodecmd_client_getname(cmd_ctx *c)
 {
-    if (c->client->name) resp_bulk_cstr(c->w, c->client->name);
-    else resp_null(c->w);
+    if (c->client->name)
+        resp_bulk_cstr(c->w, c->client->name);
+    else
+        resp_null(c->w);
 }
 
 void nodecmd_client_info(cmd_ctx *c)
@@ -302,8 +310,10 @@ void nodecmd_client_kill(cmd_ctx *c)
             if (strlen(cl->addr) == c->argv[2].len &&
                 memcmp(cl->addr, c->argv[2].ptr, c->argv[2].len) == 0) {
                 resp_ok(c->w);
-                if (cl == c->client) cl->flags |= CLIENT_CLOSE_AFTER_REPLY;
-                else node_client_close(cl);
+                if (cl == c->client)
+                    cl->flags |= CLIENT_CLOSE_AFTER_REPLY;
+                else
+                    node_client_close(cl);
                 return;
             }
         }
@@ -337,8 +347,10 @@ void nodecmd_client_kill(cmd_ctx *c)
             type_ok = client_type_filter(c, i + 1);
             if (type_ok < 0) return;
         } else if (cmd_arg_is(c, i, "skipme")) {
-            if (cmd_arg_is(c, i + 1, "yes")) skipme = true;
-            else if (cmd_arg_is(c, i + 1, "no")) skipme = false;
+            if (cmd_arg_is(c, i + 1, "yes"))
+                skipme = true;
+            else if (cmd_arg_is(c, i + 1, "no"))
+                skipme = false;
             else {
                 cmd_error(c, CMD_ERR_SYNTAX);
                 return;
@@ -355,17 +367,20 @@ void nodecmd_client_kill(cmd_ctx *c)
     for (node_client *cl = s->clients, *next; cl; cl = next) {
         next = cl->next;
         if (!type_ok || (id && cl->id != id)) continue;
-        if (addr && (strlen(cl->addr) != addr->len || memcmp(cl->addr, addr->ptr, addr->len)))
+        if (addr &&
+            (strlen(cl->addr) != addr->len || memcmp(cl->addr, addr->ptr, addr->len)))
             continue;
-        if (laddr &&
-            (strlen(cl->laddr) != laddr->len || memcmp(cl->laddr, laddr->ptr, laddr->len)))
+        if (laddr && (strlen(cl->laddr) != laddr->len ||
+                      memcmp(cl->laddr, laddr->ptr, laddr->len)))
             continue;
         if (user && !(user->len == 7 && memcmp(user->ptr, "default", 7) == 0)) continue;
         if (maxage > 0 && (now - cl->ctime_ms) / 1000 < maxage) continue;
         if (cl == c->client && skipme) continue;
         killed++;
-        if (cl == c->client) cl->flags |= CLIENT_CLOSE_AFTER_REPLY;
-        else node_client_close(cl);
+        if (cl == c->client)
+            cl->flags |= CLIENT_CLOSE_AFTER_REPLY;
+        else
+            node_client_close(cl);
     }
     resp_int(c->w, killed);
 }
@@ -435,7 +450,8 @@ void nodecmd_config_get(cmd_ctx *c)
     config_reply r = {.w = c->w};
     size_t mark = resp_defer(c->w);
     for (size_t i = 2; i < c->argc; i++)
-        config_get_matching(&c->server->cfg, c->argv[i].ptr, c->argv[i].len, config_emit, &r);
+        config_get_matching(&c->server->cfg, c->argv[i].ptr, c->argv[i].len, config_emit,
+                            &r);
     resp_defer_map(c->w, mark, r.n);
 }
 
@@ -464,10 +480,12 @@ void nodecmd_config_set(cmd_ctx *c)
         buf why = BUF_INIT;
         int rv = config_set(&next, name, value, true, &why);
         if (rv == POLIS_ENOTFOUND) {
-            cmd_errorf(c, "ERR Unknown option or number of arguments for CONFIG SET - '%s'",
+            cmd_errorf(c,
+                       "ERR Unknown option or number of arguments for CONFIG SET - '%s'",
                        name);
         } else if (rv != 0) {
-            cmd_errorf(c, "ERR CONFIG SET failed (possibly related to argument '%s') - %.*s",
+            cmd_errorf(c,
+                       "ERR CONFIG SET failed (possibly related to argument '%s') - %.*s",
                        name, (int)why.len, why.data);
         }
         buf_free(&why);
@@ -586,13 +604,17 @@ void nodecmd_memory_help(cmd_ctx *c)
  * cluster's state. */
 void nodecmd_cluster_keyslot(cmd_ctx *c)
 {
-    resp_int(c->w, key_slot(c->argv[2].ptr, c->argv[2].len));
+    resp_int(c->w, slot_of_key(c->argv[2].ptr, c->argv[2].len));
 }
 
 void nodecmd_cluster_help(cmd_ctx *c)
 {
     static const char *const lines[] = {
         "CLUSTER <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "COUNTKEYSINSLOT <slot>",
+        "    Return the number of keys in <slot>.",
+        "GETKEYSINSLOT <slot> <count>",
+        "    Return key names stored by this node in a slot.",
         "KEYSLOT <key>",
         "    Return the hash slot for <key>.",
         "HELP",

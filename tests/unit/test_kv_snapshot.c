@@ -33,18 +33,21 @@ static void fill(kv_keyspace *ks, uint64_t seed, int count)
             break;
         case 1:
             vlen = rng_below(&r, 45);
-            for (size_t k = 0; k < vlen; k++) val[k] = (char)rng_below(&r, 256);
+            for (size_t k = 0; k < vlen; k++)
+                val[k] = (char)rng_below(&r, 256);
             o = kv_obj_new_plain(key, (size_t)klen, val, vlen);
             break;
         default:
             vlen = rng_below(&r, 200);
-            for (size_t k = 0; k < vlen; k++) val[k] = (char)rng_below(&r, 256);
+            for (size_t k = 0; k < vlen; k++)
+                val[k] = (char)rng_below(&r, 256);
             o = kv_obj_new_raw(key, (size_t)klen, val, vlen, vlen);
             break;
         }
         o->revision = rng_next(&r);
         kv_insert(ks, o);
-        if (rng_below(&r, 2)) kv_set_expire(ks, o, 1700000000000 + (int64_t)rng_below(&r, 1000000));
+        if (rng_below(&r, 2))
+            kv_set_expire(ks, o, 1700000000000 + (int64_t)rng_below(&r, 1000000));
     }
 }
 
@@ -67,11 +70,10 @@ static void test_round_trip(void **state)
     assert_int_equal(kv_load(&b, from_source, &src), 0);
     assert_int_equal(kv_size(&b), kv_size(&a));
     assert_int_equal(kv_digest(&a, 0), kv_digest(&b, 0));
-    dict_iter it;
-    dict_iter_start(&it, &a.keys);
-    dict_node *n;
-    while ((n = dict_iter_next(&it)) != NULL) {
-        kv_obj *x = (kv_obj *)n;
+    kv_iter it;
+    kv_iter_start(&it, &a);
+    kv_obj *x;
+    while ((x = kv_iter_next(&it)) != NULL) {
         kv_obj *y = kv_lookup_any(&b, x->data, x->key_len);
         assert_non_null(y);
         assert_int_equal(x->encoding, y->encoding);
@@ -83,7 +85,7 @@ static void test_round_trip(void **state)
         assert_int_equal(l1, l2);
         assert_memory_equal(v1, v2, l1);
     }
-    dict_iter_end(&it);
+    kv_iter_end(&it);
     buf_free(&d);
     kv_destroy(&a);
     kv_destroy(&b);
