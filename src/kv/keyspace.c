@@ -140,6 +140,53 @@ uint64_t kv_scan_keys(const kv_keyspace *ks, uint64_t cursor, dict_scan_fn *fn,
     return next == CLUSTER_SLOTS ? 0 : next;
 }
 
+static void volatile_remove(kv_keyspace *ks, kv_obj *o);
+
+void kv_move_slots(kv_keyspace *from, kv_keyspace *to, uint16_t first, uint16_t last)
+{
+    PASSERT(from != to && first <= last && last < CLUSTER_SLOTS);
+    PASSERT(from->hash_seed == to->hash_seed);
+    /* Expiry entries first, while the objects' slots are still computable
+     * from `from`: each moved key with a TTL leaves from's array for to's. */
+    for (size_t i = 0; i < from->volatile_count;) {
+        kv_volatile v = from->volatile_keys[i];
+        uint16_t slot = slot_of_key(v.obj->data, v.obj->key_len);
+        if (slot < first || slot > last) {
+            i++;
+            continue;
+        }
+        volatile_remove(from, v.obj); /* moves the last entry into i */
+        kv_set_expire(to, v.obj, v.expire_at_ms);
+    }
+    for (uint32_t slot = first; slot <= last; slot++) {
+        kv_slot_block *src = from->blocks[slot / KV_SLOTS_PER_BLOCK];
+        if (src == NULL) {
+            slot = (slot / KV_SLOTS_PER_BLOCK + 1) * KV_SLOTS_PER_BLOCK - 1;
+            continue;
+        }
+        dict **sp = &src->slot[slot % KV_SLOTS_PER_BLOCK];
+        if (*sp == NULL) continue;
+        kv_slot_block **dbp = &to->blocks[slot / KV_SLOTS_PER_BLOCK];
+        if (*dbp == NULL) *dbp = mem_calloc(1, sizeof **dbp);
+        dict **dp = &(*dbp)->slot[slot % KV_SLOTS_PER_BLOCK];
+        PASSERT(*dp == NULL); /* `to` must not hold keys in the range */
+        size_t n = dict_size(*sp);
+        *dp = *sp;
+        *sp = NULL;
+        (*dbp)->keys += n;
+        to->key_count += n;
+        to->dirty += n;
+        src->keys -= n;
+        from->key_count -= n;
+        from->dirty += n;
+        if (src->keys == 0) {
+            mem_free(src);
+            from->blocks[slot / KV_SLOTS_PER_BLOCK] = NULL;
+            slot = (slot / KV_SLOTS_PER_BLOCK + 1) * KV_SLOTS_PER_BLOCK - 1;
+        }
+    }
+}
+
 static void iter_open(kv_iter *it)
 {
     while (!it->active) {

@@ -159,6 +159,14 @@ kv_obj *kv_random_key(const kv_keyspace *ks, rng *r);
 uint64_t kv_scan_keys(const kv_keyspace *ks, uint64_t cursor, dict_scan_fn *fn,
                       void *priv);
 
+/* Moves every key of slots first..last (inclusive), with its value, expiry
+ * and revision, from `from` into `to`, which holds no key in those slots
+ * and has the same hash seed (so the moved tables and the ones `to` creates
+ * later are laid out as on every other replica). Whole slot tables change
+ * hands: O(slots in the range + keys with a TTL in `from`), no key is
+ * copied. This is how a shard split hands slots to the new group. */
+void kv_move_slots(kv_keyspace *from, kv_keyspace *to, uint16_t first, uint16_t last);
+
 /* Iteration over every key (kv_iter_start) or the keys of one slot
  * (kv_iter_slot_start), slot by slot. The keyspace must not be modified
  * until kv_iter_end(). */

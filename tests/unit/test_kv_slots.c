@@ -244,6 +244,69 @@ static void test_random_slot_sequence_independent_of_layout(void **state)
     kv_destroy(&b);
 }
 
+/* Moving a slot range hands over keys, values and expiry; the additive
+ * digest of the two parts equals the whole's; moving back restores it. */
+static void test_move_slots(void **state)
+{
+    (void)state;
+    kv_keyspace a, b;
+    kv_init(&a, 42);
+    kv_init(&b, 42);
+    char key[32];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        put(&a, key);
+        if (i % 3 == 0)
+            kv_set_expire(&a, kv_lookup_any(&a, key, strlen(key)), 1000000 + i);
+    }
+    uint64_t whole = kv_digest(&a, 0);
+    size_t in_range = 0, ttl_in_range = 0;
+    for (int i = 0; i < 5000; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        uint16_t s = slot_of(key);
+        if (s >= 1000 && s <= 9000) {
+            in_range++;
+            ttl_in_range += i % 3 == 0;
+        }
+    }
+    size_t ttl_before = a.volatile_count;
+    kv_move_slots(&a, &b, 1000, 9000);
+    assert_int_equal(kv_size(&b), in_range);
+    assert_int_equal(kv_size(&a), 5000 - in_range);
+    assert_int_equal(b.volatile_count, ttl_in_range);
+    assert_int_equal(a.volatile_count, ttl_before - ttl_in_range);
+    for (int i = 0; i < 5000; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        uint16_t s = slot_of(key);
+        kv_keyspace *owner = (s >= 1000 && s <= 9000) ? &b : &a;
+        kv_keyspace *other = owner == &a ? &b : &a;
+        kv_obj *o = kv_lookup_any(owner, key, strlen(key));
+        assert_non_null(o);
+        assert_null(kv_lookup_any(other, key, strlen(key)));
+        assert_int_equal(kv_obj_expire_at(owner, o),
+                         i % 3 == 0 ? 1000000 + i : KV_NO_EXPIRE);
+    }
+    for (uint32_t s = 0; s < CLUSTER_SLOTS; s++) {
+        if (s >= 1000 && s <= 9000)
+            assert_int_equal(kv_slot_size(&a, (uint16_t)s), 0);
+        else
+            assert_int_equal(kv_slot_size(&b, (uint16_t)s), 0);
+    }
+    assert_int_equal(kv_digest(&a, 0) + kv_digest(&b, 0), whole);
+    /* the receiving side keeps working: writes, deletes, expiry */
+    put(&b, "k1000000");
+    assert_true(kv_delete(&b, "k1000000", 8));
+    /* and everything moves back */
+    kv_move_slots(&b, &a, 0, CLUSTER_SLOTS - 1);
+    assert_int_equal(kv_size(&a), 5000);
+    assert_int_equal(kv_size(&b), 0);
+    assert_int_equal(b.volatile_count, 0);
+    assert_int_equal(blocks_in_use(&b), 0);
+    assert_int_equal(kv_digest(&a, 0), whole);
+    kv_destroy(&a);
+    kv_destroy(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -253,6 +316,7 @@ int main(void)
         cmocka_unit_test(test_scan_under_changes),
         cmocka_unit_test(test_random_key_uniform_over_keys),
         cmocka_unit_test(test_random_slot_sequence_independent_of_layout),
+        cmocka_unit_test(test_move_slots),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
