@@ -93,17 +93,20 @@ static void remove_id(uint64_t *ids, uint32_t *n, uint64_t id)
 
 /* ---- Apply ---------------------------------------------------------------------- */
 
-__attribute__((format(printf, 3, 4))) static int refuse(char *err, size_t err_len,
-                                                        const char *fmt, ...)
+/* Writes a reason into out (a refusal for the operator, or the invariant
+ * meta_check found broken). */
+__attribute__((format(printf, 3, 4))) static void say(char *out, size_t len,
+                                                      const char *fmt, ...)
 {
-    if (err_len > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, err_len, fmt, ap);
-        va_end(ap);
-    }
-    return POLIS_EINVAL;
+    if (len == 0) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out, len, fmt, ap);
+    va_end(ap);
 }
+
+#define refuse(err, len, ...)    (say(err, len, __VA_ARGS__), POLIS_EINVAL)
+#define violation(why, len, ...) (say(why, len, __VA_ARGS__), false)
 
 static bool ranges_valid(const meta_range *r, uint32_t n)
 {
@@ -547,18 +550,6 @@ int meta_load(meta_state *m, const void *data, size_t len)
 }
 
 /* ---- Invariants ----------------------------------------------------------------- */
-
-__attribute__((format(printf, 3, 4))) static bool violation(char *why, size_t len,
-                                                            const char *fmt, ...)
-{
-    if (len > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(why, len, fmt, ap);
-        va_end(ap);
-    }
-    return false;
-}
 
 bool meta_check(const meta_state *m, char *why, size_t why_len)
 {

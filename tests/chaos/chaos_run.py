@@ -198,7 +198,8 @@ def main(argv=None):
         ap.error(str(e))
     a.polis, a.lincheck = os.path.abspath(a.polis), os.path.abspath(a.lincheck)
     seed = a.seed if a.seed is not None else random.SystemRandom().randrange(1, 1 << 31)
-    out = a.out or os.path.join(REPO, "build", "chaos",
+    # absolute: the nodes run in their own directories
+    out = os.path.abspath(a.out) if a.out else os.path.join(REPO, "build", "chaos",
                                 time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-%d" % seed)
     config = {"debug-unsafe-local-reads": "yes"} if a.unsafe_local_reads else {}
     print("chaos campaign: %d runs x %.0f s, nodes %s, nemeses %s, seed %d, results in %s"
