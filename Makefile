@@ -92,7 +92,8 @@ bench-cluster: deps build
 	@bench/vs-etcd.sh $(BUILD_RELEASE)/polis
 	@bench/failover.sh $(BUILD_RELEASE)/polis
 
-# libFuzzer on the RESP parser and the peer wire codec (clang). FUZZ_SECONDS per target.
+# libFuzzer on the RESP parser, the peer wire codec and the meta state machine (clang).
+# FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 60
 fuzz:
 	@$(MAKE) --no-print-directory deps DEBIAN_PACKAGES="clang libclang-rt-14-dev"

@@ -62,3 +62,6 @@ UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 
 # The peer protocol codec, for as long again.
 tests/fuzz/run_wire.sh "$seconds"
+
+# The meta state machine (codec, snapshot loader, apply), for as long again.
+tests/fuzz/run_meta.sh "$seconds"
