@@ -18,6 +18,8 @@ void meta_init(meta_state *m, uint32_t replicas)
 {
     memset(m, 0, sizeof *m);
     m->replicas = replicas;
+    m->split_keys = META_SPLIT_KEYS_DEFAULT;
+    m->split_bytes = META_SPLIT_BYTES_DEFAULT;
 }
 
 void meta_destroy(meta_state *m)
@@ -71,6 +73,12 @@ bool meta_shard_has_replica(const meta_shard *s, uint64_t node)
 {
     return id_in(s->voters, s->voter_count, node) ||
            id_in(s->learners, s->learner_count, node);
+}
+
+uint64_t meta_next_shard_id(const meta_state *m)
+{
+    /* shards are sorted by id */
+    return m->shard_count ? m->shards[m->shard_count - 1].id + 1 : 1;
 }
 
 size_t meta_node_replicas(const meta_state *m, uint64_t node)
@@ -316,6 +324,11 @@ int meta_apply(meta_state *m, const meta_cmd *c, char *err, size_t err_len)
         m->replicas = c->replicas;
         rv = 0;
         break;
+    case META_SET_SPLIT:
+        m->split_keys = c->split_keys;
+        m->split_bytes = c->split_bytes;
+        rv = 0;
+        break;
     case META_NODE_ADD:
         rv = apply_node_add(m, c, err, err_len);
         break;
@@ -410,6 +423,8 @@ void meta_encode(const meta_cmd *c, buf *out)
     put_varint(out, c->new_shard);
     put_varint(out, c->split_at);
     put_varint(out, c->replicas);
+    put_varint(out, c->split_keys);
+    put_varint(out, c->split_bytes);
     put_str(out, c->addr);
     put_str(out, c->peer_addr);
     put_str(out, c->zone);
@@ -435,6 +450,8 @@ int meta_decode(const void *data, size_t len, meta_cmd *c)
     c->new_shard = get_varint(&r, UINT64_MAX);
     c->split_at = (uint16_t)get_varint(&r, CLUSTER_SLOTS - 1);
     c->replicas = (uint32_t)get_varint(&r, META_MAX_REPLICAS);
+    c->split_keys = get_varint(&r, UINT64_MAX);
+    c->split_bytes = get_varint(&r, UINT64_MAX);
     get_str(&r, c->addr, META_ADDR_MAX);
     get_str(&r, c->peer_addr, META_ADDR_MAX);
     get_str(&r, c->zone, META_ZONE_MAX);
@@ -457,6 +474,8 @@ void meta_dump(const meta_state *m, buf *out)
     buf_append(out, META_DUMP_MAGIC, 8);
     put_varint(out, m->epoch);
     put_varint(out, m->replicas);
+    put_varint(out, m->split_keys);
+    put_varint(out, m->split_bytes);
     put_varint(out, m->node_count);
     for (size_t i = 0; i < m->node_count; i++) {
         const meta_node *n = &m->nodes[i];
@@ -494,6 +513,8 @@ int meta_load(meta_state *m, const void *data, size_t len)
     r.p += 8;
     fresh.epoch = get_varint(&r, UINT64_MAX);
     fresh.replicas = (uint32_t)get_varint(&r, META_MAX_REPLICAS);
+    fresh.split_keys = get_varint(&r, UINT64_MAX);
+    fresh.split_bytes = get_varint(&r, UINT64_MAX);
     /* counts are bounded by the bytes left: every record takes >= 1 byte */
     size_t nodes = (size_t)get_varint(&r, (uint64_t)(r.end - r.p));
     for (size_t i = 0; i < nodes && !r.bad; i++) {

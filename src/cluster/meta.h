@@ -10,6 +10,8 @@
  * a driver that lost leadership) is refused identically everywhere instead
  * of corrupting the map (docs/design/009-partitioning.md).
  *
+ * Settings: R (fixed once a shard exists) and the split thresholds.
+ *
  * Rules enforced on apply:
  *   - slot ranges of shards are disjoint; a shard is created with exactly
  *     R voters on distinct nodes that are up;
@@ -66,9 +68,14 @@ typedef struct meta_shard {
     uint64_t learners[META_MAX_LEARNERS];
 } meta_shard;
 
+#define META_SPLIT_KEYS_DEFAULT  4000000ull      /* keys in a shard before it splits */
+#define META_SPLIT_BYTES_DEFAULT (2048ull << 20) /* bytes in a shard before it splits */
+
 typedef struct meta_state {
-    uint64_t epoch;    /* bumped by every applied change */
-    uint32_t replicas; /* R: voters per shard */
+    uint64_t epoch;       /* bumped by every applied change */
+    uint32_t replicas;    /* R: voters per shard */
+    uint64_t split_keys;  /* a shard past this many keys is split (0: never) */
+    uint64_t split_bytes; /* ... or past this many bytes (0: never) */
     size_t node_count;
     meta_node *nodes; /* by id, ascending */
     size_t shard_count;
@@ -86,6 +93,7 @@ enum meta_op {
     META_LEARNER_PROMOTE,  /* shard, epoch, node */
     META_VOTER_REMOVE,     /* shard, epoch, node */
     META_SHARD_SPLIT,      /* shard, epoch, new_shard, split_at */
+    META_SET_SPLIT,        /* split_keys, split_bytes */
     META_OP_LAST_
 };
 
@@ -97,6 +105,8 @@ typedef struct meta_cmd {
     uint64_t new_shard;
     uint16_t split_at;
     uint32_t replicas;
+    uint64_t split_keys;
+    uint64_t split_bytes;
     char addr[META_ADDR_MAX + 1];
     char peer_addr[META_ADDR_MAX + 1];
     char zone[META_ZONE_MAX + 1];
@@ -113,6 +123,8 @@ const meta_node *meta_node_find(const meta_state *m, uint64_t id);
 const meta_shard *meta_shard_find(const meta_state *m, uint64_t id);
 bool meta_shard_has_voter(const meta_shard *s, uint64_t node);
 bool meta_shard_has_replica(const meta_shard *s, uint64_t node);
+/* The id the next new shard gets: one above every shard id so far. */
+uint64_t meta_next_shard_id(const meta_state *m);
 /* Replicas (voters and learners) on a node. */
 size_t meta_node_replicas(const meta_state *m, uint64_t node);
 

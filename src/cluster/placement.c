@@ -1,7 +1,10 @@
 /* cluster/placement.c - the placement planner (placement.h). */
 #include "cluster/placement.h"
 
+#include <stdint.h>
 #include <string.h>
+
+#include "base/mem.h"
 
 static bool node_up(const meta_state *m, uint64_t id)
 {
@@ -187,4 +190,107 @@ bool placement_next(const meta_state *m, placement_caught_up_fn *caught_up, void
     if (best_shard == NULL) return false;
     cmd_for(out, META_LEARNER_ADD, best_shard, best_to);
     return true;
+}
+
+/* ---- Splits ---------------------------------------------------------------- */
+
+bool placement_split(const meta_state *m, const placement_shard_size *sizes, size_t n,
+                     meta_cmd *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        const placement_shard_size *sz = &sizes[i];
+        const meta_shard *s = meta_shard_find(m, sz->shard);
+        if (s == NULL || s->learner_count > 0 || s->voter_count != m->replicas) continue;
+        bool big = (m->split_keys && sz->keys > m->split_keys) ||
+                   (m->split_bytes && sz->bytes > m->split_bytes);
+        if (!big) continue;
+        /* weigh each slot of the shard: its keys, or 1 without counts */
+        uint64_t total = 0, slots = 0;
+        for (uint32_t r = 0; r < s->range_count; r++)
+            for (uint32_t slot = s->ranges[r].first; slot <= s->ranges[r].last; slot++) {
+                total += sz->slot_keys ? sz->slot_keys[slot] : 1;
+                slots++;
+            }
+        if (slots < 2) continue; /* one hot slot: nothing to split */
+        /* the slot (never the first) that starts the upper part with the
+         * weights below it closest to half */
+        uint64_t below = 0, best_below = 0, best_diff = UINT64_MAX;
+        uint32_t split_at = CLUSTER_SLOTS, first_slot = s->ranges[0].first;
+        for (uint32_t r = 0; r < s->range_count; r++)
+            for (uint32_t slot = s->ranges[r].first; slot <= s->ranges[r].last; slot++) {
+                uint64_t diff = below * 2 > total ? below * 2 - total : total - below * 2;
+                if (slot != first_slot && diff < best_diff) {
+                    best_diff = diff;
+                    best_below = below;
+                    split_at = slot;
+                }
+                below += sz->slot_keys ? sz->slot_keys[slot] : 1;
+            }
+        /* all the weight on one side (one hot slot): splitting cannot help */
+        if (split_at == CLUSTER_SLOTS || best_below == 0 || best_below == total) continue;
+        memset(out, 0, sizeof *out);
+        out->op = META_SHARD_SPLIT;
+        out->shard = s->id;
+        out->epoch = s->epoch;
+        out->new_shard = meta_next_shard_id(m);
+        out->split_at = (uint16_t)split_at;
+        return true;
+    }
+    return false;
+}
+
+/* ---- Leaders ---------------------------------------------------------------- */
+
+bool placement_leader_move(const meta_state *m, placement_leader_fn *leader_of,
+                           void *priv, uint64_t *shard, uint64_t *to)
+{
+    /* leaders per node, by index into m->nodes */
+    size_t *led = mem_calloc(m->node_count + 1, sizeof *led);
+    uint64_t *leader = mem_calloc(m->shard_count + 1, sizeof *leader);
+    bool found = false;
+    for (size_t i = 0; i < m->shard_count; i++) {
+        leader[i] = leader_of(priv, m->shards[i].id);
+        for (size_t j = 0; j < m->node_count; j++)
+            if (m->nodes[j].id == leader[i]) led[j]++;
+    }
+    /* first, leadership on a node that is not up moves to the voter on an
+     * up node that leads the fewest */
+    for (size_t i = 0; i < m->shard_count && !found; i++) {
+        if (leader[i] == 0 || node_up(m, leader[i])) continue;
+        size_t best_led = SIZE_MAX;
+        for (size_t j = 0; j < m->node_count; j++) {
+            if (m->nodes[j].state != META_NODE_UP ||
+                !meta_shard_has_voter(&m->shards[i], m->nodes[j].id))
+                continue;
+            if (led[j] < best_led) {
+                best_led = led[j];
+                *shard = m->shards[i].id;
+                *to = m->nodes[j].id;
+                found = true;
+            }
+        }
+    }
+    /* then balance: the pair of up nodes furthest apart that can trade */
+    size_t best_gap = 1;
+    for (size_t d = 0; d < m->node_count && !found; d++) {
+        if (m->nodes[d].state != META_NODE_UP) continue;
+        for (size_t r = 0; r < m->node_count; r++) {
+            if (m->nodes[r].state != META_NODE_UP || led[d] < led[r] + 2 ||
+                led[d] - led[r] <= best_gap)
+                continue;
+            for (size_t i = 0; i < m->shard_count; i++) {
+                if (leader[i] != m->nodes[d].id ||
+                    !meta_shard_has_voter(&m->shards[i], m->nodes[r].id))
+                    continue;
+                best_gap = led[d] - led[r];
+                *shard = m->shards[i].id;
+                *to = m->nodes[r].id;
+                break;
+            }
+        }
+    }
+    found = found || best_gap > 1;
+    mem_free(led);
+    mem_free(leader);
+    return found;
 }

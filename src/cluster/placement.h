@@ -23,7 +23,7 @@
  *
  * Leader balance (TimeoutNow transfers) needs leadership facts the meta
  * state does not hold; it comes with the driver in the server.
- * May call: cluster/meta.h. */
+ * May call: cluster/meta.h, base/mem.h. */
 #ifndef POLIS_CLUSTER_PLACEMENT_H
 #define POLIS_CLUSTER_PLACEMENT_H
 
@@ -39,5 +39,37 @@ typedef bool placement_caught_up_fn(void *priv, uint64_t shard, uint64_t node);
  * nothing is to be done (or everything to be done waits for catch-up). */
 bool placement_next(const meta_state *m, placement_caught_up_fn *caught_up, void *priv,
                     meta_cmd *out);
+
+/* ---- Splits ---------------------------------------------------------------- */
+
+/* What a shard's leader reports of its size. slot_keys, if not NULL, has
+ * CLUSTER_SLOTS entries: keys per slot (kv_slot_size). */
+typedef struct placement_shard_size {
+    uint64_t shard;
+    uint64_t keys;
+    uint64_t bytes;
+    const uint32_t *slot_keys;
+} placement_shard_size;
+
+/* The split of the first shard (in the order given) that is past the meta
+ * state's split_keys or split_bytes, not moving a replica, and holds more
+ * than one slot: at the slot where its keys (per slot_keys; by slot count
+ * without them) first reach half, so each side gets about half; the new
+ * shard takes the next free id. False if no shard needs or allows one. */
+bool placement_split(const meta_state *m, const placement_shard_size *sizes, size_t n,
+                     meta_cmd *out);
+
+/* ---- Leaders ---------------------------------------------------------------- */
+
+/* The node leading a shard's group now, 0 if unknown. */
+typedef uint64_t placement_leader_fn(void *priv, uint64_t shard);
+
+/* A leadership transfer that evens out leaders over up nodes: while the
+ * node leading the most shards leads 2+ more than the one leading the
+ * fewest, a shard led by the former that has a voter on the latter moves
+ * its leadership there (by the pair furthest apart that can trade). Also
+ * moves leadership off a node that is not up. False when balanced. */
+bool placement_leader_move(const meta_state *m, placement_leader_fn *leader_of,
+                           void *priv, uint64_t *shard, uint64_t *to);
 
 #endif

@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define CHECK(x)                                                                         \
     do {                                                                                 \
         if (!(x)) {                                                                      \
-            fprintf(stderr, "fuzz_meta: check failed: %s (%s:%d)\n", #x, __FILE__,      \
+            fprintf(stderr, "fuzz_meta: check failed: %s (%s:%d)\n", #x, __FILE__,       \
                     __LINE__);                                                           \
             abort();                                                                     \
         }                                                                                \
@@ -46,9 +46,12 @@ static void start_state(meta_state *m)
         CHECK(meta_apply(m, &c, err, sizeof err) == 0);
     }
     for (uint64_t s = 1; s <= 2; s++) {
-        meta_cmd c = {.op = META_SHARD_CREATE, .shard = s, .range_count = 1, .voter_count = 3};
-        c.ranges[0] = (meta_range){(uint16_t)(s == 1 ? 0 : 8192), (uint16_t)(s == 1 ? 8191 : 16383)};
-        for (uint32_t i = 0; i < 3; i++) c.voters[i] = (s + i - 1) % 4 + 1;
+        meta_cmd c = {
+            .op = META_SHARD_CREATE, .shard = s, .range_count = 1, .voter_count = 3};
+        c.ranges[0] = (meta_range){(uint16_t)(s == 1 ? 0 : 8192),
+                                   (uint16_t)(s == 1 ? 8191 : 16383)};
+        for (uint32_t i = 0; i < 3; i++)
+            c.voters[i] = (s + i - 1) % 4 + 1;
         CHECK(meta_apply(m, &c, err, sizeof err) == 0);
     }
 }
@@ -75,7 +78,8 @@ static void commands(const uint8_t *p, size_t n)
             if (meta_apply(m, &c, err, sizeof err) != 0) {
                 buf_clear(&after);
                 meta_dump(m, &after);
-                CHECK(after.len == before.len && memcmp(after.data, before.data, before.len) == 0);
+                CHECK(after.len == before.len &&
+                      memcmp(after.data, before.data, before.len) == 0);
             }
             if (!meta_check(m, why, sizeof why)) {
                 fprintf(stderr, "fuzz_meta: invariant broken: %s\n", why);
@@ -106,7 +110,8 @@ static void snapshot(const uint8_t *p, size_t n)
         CHECK(after.len == n && memcmp(after.data, p, n) == 0);
     } else {
         meta_dump(m, &after);
-        CHECK(after.len == before.len && memcmp(after.data, before.data, before.len) == 0);
+        CHECK(after.len == before.len &&
+              memcmp(after.data, before.data, before.len) == 0);
     }
     buf_free(&before);
     buf_free(&after);
@@ -117,7 +122,9 @@ static void snapshot(const uint8_t *p, size_t n)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0) return 0;
-    if (data[0] & 1) snapshot(data + 1, size - 1);
-    else commands(data + 1, size - 1);
+    if (data[0] & 1)
+        snapshot(data + 1, size - 1);
+    else
+        commands(data + 1, size - 1);
     return 0;
 }

@@ -43,9 +43,10 @@ def s(text):
     return varint(len(text)) + text.encode()
 
 def cmd(op, node=0, shard=0, epoch=0, new_shard=0, split_at=0, replicas=0,
-        addr="", peer="", zone="", ranges=(), voters=()):
+        split_keys=0, split_bytes=0, addr="", peer="", zone="", ranges=(), voters=()):
     b = varint(1) + varint(op) + varint(node) + varint(shard) + varint(epoch)
     b += varint(new_shard) + varint(split_at) + varint(replicas)
+    b += varint(split_keys) + varint(split_bytes)
     b += s(addr) + s(peer) + s(zone) + varint(len(ranges))
     for first, last in ranges:
         b += varint(first) + varint(last)
@@ -63,11 +64,12 @@ seqs = {
     "split": [cmd(9, shard=1, epoch=1, new_shard=3, split_at=4096),
               cmd(5, shard=4, ranges=[(0, 10)], voters=[1, 2, 3])],
     "refused": [cmd(8, node=1, shard=1, epoch=1), cmd(1, replicas=2), cmd(4, node=1)],
+    "settings": [cmd(10, split_keys=1000, split_bytes=1 << 20)],
 }
 for name, cmds in seqs.items():
     with open(os.path.join(out, "seed-" + name), "wb") as f:
         f.write(b"\x00" + b"".join(record(c) for c in cmds))
-snap = b"PLSMETA1" + varint(5) + varint(1) + varint(1)
+snap = b"PLSMETA1" + varint(5) + varint(1) + varint(4000000) + varint(2048 << 20) + varint(1)
 snap += varint(1) + varint(1) + s("127.0.0.1:7379") + s("127.0.0.1:17379") + s("")
 snap += varint(1) + varint(1) + varint(1) + varint(1) + varint(0) + varint(16383)
 snap += varint(1) + varint(1) + varint(0)

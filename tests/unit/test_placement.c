@@ -279,12 +279,211 @@ static void test_catches_removal_before_replacement(void **state)
     mem_free(s);
 }
 
+/* ---- Splits ---------------------------------------------------------------- */
+
+static void two_shards(sim *s)
+{
+    sim_init(s, 3, 1);
+    add_node(s, "");
+    add_node(s, "");
+    add_node(s, "");
+    create_shards(s, 2); /* 100: 0-8191, 101: 8192-16383 */
+    meta_cmd set = {.op = META_SET_SPLIT, .split_keys = 1000, .split_bytes = 1 << 20};
+    apply_ok(s, &set);
+}
+
+static void test_split_planning(void **state)
+{
+    (void)state;
+    sim *s = mem_calloc(1, sizeof *s);
+    static uint32_t slot_keys[CLUSTER_SLOTS];
+    two_shards(s);
+    /* shard 101: 100 slots of 10 keys, then one slot of 1,000 */
+    memset(slot_keys, 0, sizeof slot_keys);
+    for (uint32_t i = 8192; i < 8292; i++)
+        slot_keys[i] = 10;
+    slot_keys[12000] = 1000;
+    placement_shard_size sizes[2] = {{100, 500, 1000, NULL},
+                                     {101, 2000, 1000, slot_keys}};
+    meta_cmd c;
+    assert_true(placement_split(&s->m, sizes, 2, &c));
+    assert_int_equal(c.op, META_SHARD_SPLIT);
+    assert_int_equal(c.shard, 101);
+    assert_int_equal(c.new_shard, 102);
+    assert_int_equal(c.split_at, 8292); /* 1,000 keys on each side */
+    apply_ok(s, &c);
+    assert_int_equal(s->m.owner[8291], 101);
+    assert_int_equal(s->m.owner[8292], 102);
+    assert_int_equal(s->m.owner[16383], 102);
+    /* without per-slot counts: half the slots */
+    sizes[1].shard = 100;
+    sizes[1].keys = 5000;
+    sizes[1].slot_keys = NULL;
+    assert_true(placement_split(&s->m, &sizes[1], 1, &c));
+    assert_int_equal(c.split_at, 4096);
+    /* by bytes alone */
+    placement_shard_size by_bytes = {100, 10, 2u << 20, NULL};
+    assert_true(placement_split(&s->m, &by_bytes, 1, &c));
+    /* one hot slot: no split helps */
+    memset(slot_keys, 0, sizeof slot_keys);
+    slot_keys[300] = 5000;
+    placement_shard_size hot = {100, 5000, 10, slot_keys};
+    assert_false(placement_split(&s->m, &hot, 1, &c));
+    /* small, or thresholds off: nothing */
+    placement_shard_size small = {100, 999, 10, NULL};
+    assert_false(placement_split(&s->m, &small, 1, &c));
+    meta_cmd off = {.op = META_SET_SPLIT};
+    apply_ok(s, &off);
+    assert_false(placement_split(&s->m, &sizes[1], 1, &c));
+    /* a moving shard waits */
+    meta_cmd on = {.op = META_SET_SPLIT, .split_keys = 1000};
+    apply_ok(s, &on);
+    add_node(s, "");
+    meta_cmd learner = {.op = META_LEARNER_ADD, .shard = 100, .node = 4};
+    learner.epoch = meta_shard_find(&s->m, 100)->epoch;
+    apply_ok(s, &learner);
+    assert_false(placement_split(&s->m, &sizes[1], 1, &c));
+    meta_destroy(&s->m);
+    mem_free(s);
+}
+
+/* Keys spread unevenly over all slots; shards split until each is under
+ * the threshold or down to one slot, and every split is accepted. */
+static void test_split_until_small(void **state)
+{
+    (void)state;
+    sim *s = mem_calloc(1, sizeof *s);
+    static uint32_t slot_keys[CLUSTER_SLOTS];
+    rng r;
+    rng_seed(&r, 3);
+    for (uint32_t i = 0; i < CLUSTER_SLOTS; i++)
+        slot_keys[i] = (uint32_t)rng_below(&r, i < 2000 ? 400 : 20);
+    two_shards(s);
+    meta_cmd set = {.op = META_SET_SPLIT, .split_keys = 50000};
+    apply_ok(s, &set);
+    int splits = 0;
+    for (;;) {
+        placement_shard_size sizes[512];
+        size_t n = s->m.shard_count;
+        assert_true(n < 512);
+        for (size_t i = 0; i < n; i++) {
+            const meta_shard *sh = &s->m.shards[i];
+            uint64_t keys = 0;
+            for (uint32_t j = 0; j < sh->range_count; j++)
+                for (uint32_t slot = sh->ranges[j].first; slot <= sh->ranges[j].last;
+                     slot++)
+                    keys += slot_keys[slot];
+            sizes[i] = (placement_shard_size){sh->id, keys, 0, slot_keys};
+        }
+        meta_cmd c;
+        if (!placement_split(&s->m, sizes, n, &c)) {
+            for (size_t i = 0; i < n; i++)
+                assert_true(sizes[i].keys <= 50000);
+            break;
+        }
+        apply_ok(s, &c);
+        assert_false(s->violated);
+        splits++;
+        assert_true(splits < 1000);
+    }
+    assert_true(splits > 10);
+    meta_destroy(&s->m);
+    mem_free(s);
+}
+
+/* ---- Leaders ---------------------------------------------------------------- */
+
+typedef struct leaders {
+    uint64_t shard[64];
+    uint64_t node[64];
+    size_t n;
+} leaders;
+
+static uint64_t leader_of(void *priv, uint64_t shard)
+{
+    leaders *l = priv;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->shard[i] == shard) return l->node[i];
+    return 0;
+}
+
+static void transfer(leaders *l, uint64_t shard, uint64_t to)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->shard[i] == shard) l->node[i] = to;
+}
+
+static void balance_leaders(sim *s, leaders *l)
+{
+    uint64_t shard, to;
+    int moves = 0;
+    while (placement_leader_move(&s->m, leader_of, l, &shard, &to)) {
+        const meta_shard *sh = meta_shard_find(&s->m, shard);
+        assert_true(meta_shard_has_voter(sh, to));
+        assert_int_equal(meta_node_find(&s->m, to)->state, META_NODE_UP);
+        transfer(l, shard, to);
+        assert_true(++moves < 100);
+    }
+}
+
+static void test_leader_balance(void **state)
+{
+    (void)state;
+    sim *s = mem_calloc(1, sizeof *s);
+    sim_init(s, 3, 1);
+    for (int i = 0; i < 3; i++)
+        add_node(s, "");
+    create_shards(s, 9);
+    leaders l = {.n = 9};
+    for (size_t i = 0; i < 9; i++) {
+        l.shard[i] = 100 + i;
+        l.node[i] = 1; /* every shard led by node 1 */
+    }
+    balance_leaders(s, &l);
+    size_t led[4] = {0};
+    for (size_t i = 0; i < 9; i++)
+        led[l.node[i]]++;
+    assert_int_equal(led[1], 3);
+    assert_int_equal(led[2], 3);
+    assert_int_equal(led[3], 3);
+    /* two more nodes: replicas spread, then leaders follow */
+    add_node(s, "");
+    add_node(s, "");
+    assert_true(run_planner(s));
+    for (size_t i = 0; i < 9;
+         i++) /* a leader that lost its replica: say the first voter leads */
+        if (!meta_shard_has_voter(meta_shard_find(&s->m, l.shard[i]), l.node[i]))
+            l.node[i] = meta_shard_find(&s->m, l.shard[i])->voters[0];
+    balance_leaders(s, &l);
+    size_t min = SIZE_MAX, max = 0;
+    for (uint64_t id = 1; id <= 5; id++) {
+        size_t n = 0;
+        for (size_t i = 0; i < 9; i++)
+            n += l.node[i] == id;
+        if (n < min) min = n;
+        if (n > max) max = n;
+    }
+    assert_true(max <= min + 1);
+    /* a draining node hands its leaderships over first */
+    meta_cmd drain = {.op = META_NODE_DRAIN, .node = l.node[0]};
+    uint64_t drained = l.node[0];
+    apply_ok(s, &drain);
+    balance_leaders(s, &l);
+    for (size_t i = 0; i < 9; i++)
+        assert_true(l.node[i] != drained);
+    meta_destroy(&s->m);
+    mem_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grow_and_drain),
         cmocka_unit_test(test_random_histories),
         cmocka_unit_test(test_catches_removal_before_replacement),
+        cmocka_unit_test(test_split_planning),
+        cmocka_unit_test(test_split_until_small),
+        cmocka_unit_test(test_leader_balance),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
