@@ -538,6 +538,17 @@ def test_leader_evicts_through_the_log_and_replicas_agree(cluster):
         return int(parse_info(lead.cmd("INFO", "stats"))["evicted_keys"])
     wait_until(lambda: evicted() > 0 and used_memory(lead) <= limit + 512 * 1024, 30,
                interval_s=0.2, what="the leader to evict down to maxmemory")
+    # Eviction goes on until the leader is under the limit: wait until it
+    # has stopped, so that the sizes below are read at one state.
+    seen = {"n": evicted()}
+
+    def stopped():
+        time.sleep(0.5)
+        n = evicted()
+        done = n == seen["n"]
+        seen["n"] = n
+        return done
+    wait_until(stopped, 30, interval_s=0.1, what="eviction to stop")
     # Evictions are replicated deletes: every replica lost the same keys.
     cluster.assert_replicas_agree()
     sizes = {n.name: n.local("DBSIZE") for n in cluster.nodes}
