@@ -405,8 +405,12 @@ static void test_conversion_by_entries(void **state)
 static void test_conversion_by_value(void **state)
 {
     (void)state;
-    const char *v64 = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
-    const char *v65 = "yxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+    /* at and one past hash-max-listpack-value (64 by default) */
+    char v64[65], v65[66];
+    memset(v64, 'a', 64);
+    v64[64] = '\0';
+    memset(v65, 'b', 65);
+    v65[65] = '\0';
     run("HSET", "h", v64, v64, NULL);
     EXPECT(LISTPACK, "OBJECT", "ENCODING", "h");
     run("HSET", "h", "a", v65, NULL);
