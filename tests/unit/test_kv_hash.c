@@ -32,41 +32,6 @@
 
 /* ---- Helpers -------------------------------------------------------------- */
 
-/* Runs a command over RESP3. */
-static const char *run3(const char *first, ...)
-{
-    cmd_arg argv[64];
-    size_t argc = 0;
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a && argc < 64; a = va_arg(ap, const char *)) {
-        argv[argc].ptr = a;
-        argv[argc].len = strlen(a);
-        argc++;
-    }
-    va_end(ap);
-    buf_clear(&W.out);
-    resp_writer w = {&W.out, 3};
-    bool unknown_sub;
-    cmd_def *d = cmd_lookup(argv, argc, &unknown_sub);
-    assert_non_null(d);
-    assert_true(cmd_arity_ok(d, argc));
-    cmd_ctx c = {.argv = argv,
-                 .argc = argc,
-                 .cmd = d,
-                 .ks = &W.ks,
-                 .w = &w,
-                 .now_ms = W.now_ms,
-                 .rand_seed = W.rand_seed,
-                 .revision = ++W.revision,
-                 .limits = W.limits};
-    d->proc(&c);
-    buf_append_char(&W.out, '\0');
-    return W.out.data;
-}
-
-#define EXPECT3(reply, ...) assert_string_equal(run3(__VA_ARGS__, NULL), reply)
-
 /* Runs HSET key with n generated pairs "f<i>" -> "v<i>" from `from`. */
 static void hset_many(const char *key, int from, int n)
 {
@@ -589,11 +554,11 @@ static void test_hrandfield_errors_and_resp3(void **state)
     EXPECT3("*2\r\n$1\r\na\r\n$1\r\na\r\n", "HRANDFIELD", "h", "-2");
     W.limits.hash_max_listpack_entries = 1;
     hset_many("t", 0, 30);
-    const char *r = run3("HRANDFIELD", "t", "-4", "WITHVALUES", NULL);
+    const char *r = RUN3("HRANDFIELD", "t", "-4", "WITHVALUES");
     assert_memory_equal(r, "*4\r\n*2\r\n", 8);
-    r = run3("HRANDFIELD", "t", "20", "WITHVALUES", NULL);
+    r = RUN3("HRANDFIELD", "t", "20", "WITHVALUES");
     assert_memory_equal(r, "*20\r\n*2\r\n", 9);
-    r = run3("HRANDFIELD", "t", "3", "WITHVALUES", NULL);
+    r = RUN3("HRANDFIELD", "t", "3", "WITHVALUES");
     assert_memory_equal(r, "*3\r\n*2\r\n", 8);
 }
 

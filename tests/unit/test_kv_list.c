@@ -42,41 +42,16 @@ typedef struct call_result {
 
 static call_result run_opts(call_opts opts, const char *first, ...)
 {
-    cmd_arg argv[32];
-    size_t argc = 0;
+    cmd_arg argv[WORLD_ARGS_MAX];
     va_list ap;
     va_start(ap, first);
-    for (const char *a = first; a && argc < 32; a = va_arg(ap, const char *)) {
-        argv[argc].ptr = a;
-        argv[argc].len = strlen(a);
-        argc++;
-    }
+    size_t argc = world_words(first, ap, argv);
     va_end(ap);
-    buf_clear(&W.out);
-    resp_writer w = {&W.out, opts.proto};
-    bool unknown_sub;
-    cmd_def *d = cmd_lookup(argv, argc, &unknown_sub);
-    assert_non_null(d);
-    assert_true(cmd_arity_ok(d, argc));
-    cmd_ctx c = {.argv = argv,
-                 .argc = argc,
-                 .cmd = d,
-                 .ks = &W.ks,
-                 .w = &w,
-                 .now_ms = W.now_ms,
-                 .rand_seed = W.rand_seed,
-                 .revision = ++W.revision,
-                 .limits = W.limits,
-                 .timed_out = opts.timed_out,
-                 .no_block = opts.no_block};
-    d->proc(&c);
-    buf_append_char(&W.out, '\0');
-    return (call_result){W.out.data, c.block, c.block_timeout_ms};
+    world_call o = {
+        .proto = opts.proto, .timed_out = opts.timed_out, .no_block = opts.no_block};
+    const char *reply = run_argv_with(o, argv, argc);
+    return (call_result){reply, W_last.block, W_last.block_timeout_ms};
 }
-
-#define RESP3 ((call_opts){.proto = 3})
-#define EXPECT3(expected, ...)                                                           \
-    assert_string_equal(run_opts(RESP3, __VA_ARGS__, NULL).reply, expected)
 
 static quicklist *list_at(const char *key)
 {

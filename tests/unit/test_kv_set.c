@@ -36,7 +36,8 @@ static members M; /* the last parsed reply */
 
 static void members_clear(void)
 {
-    for (size_t i = 0; i < M.count; i++) free(M.item[i]);
+    for (size_t i = 0; i < M.count; i++)
+        free(M.item[i]);
     M.count = 0;
 }
 
@@ -74,13 +75,15 @@ static void expect_members(const char *reply, const char *words)
     parse_members(reply);
     char *copy = strdup(words), *want[4096], *save = NULL;
     size_t n = 0;
-    for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) want[n++] = w;
+    for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
+        want[n++] = w;
     assert_int_equal(M.count, n);
     qsort(want, n, sizeof *want, cmp_str);
     char *got[4096];
     memcpy(got, M.item, n * sizeof *got);
     qsort(got, n, sizeof *got, cmp_str);
-    for (size_t i = 0; i < n; i++) assert_string_equal(got[i], want[i]);
+    for (size_t i = 0; i < n; i++)
+        assert_string_equal(got[i], want[i]);
     free(copy);
 }
 
@@ -119,30 +122,6 @@ static void sadd_range(const char *key, const char *prefix, int from, int to)
         run_argv(argv, argc);
     }
 }
-
-/* A RESP3 run of one command (the harness speaks RESP2). */
-static const char *run3(const char *first, ...)
-{
-    cmd_arg argv[16];
-    size_t argc = 0;
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a && argc < 16; a = va_arg(ap, const char *))
-        argv[argc++] = (cmd_arg){a, strlen(a)};
-    va_end(ap);
-    buf_clear(&W.out);
-    resp_writer w = {&W.out, 3};
-    bool unknown_sub;
-    cmd_def *d = cmd_lookup(argv, argc, &unknown_sub);
-    cmd_ctx c = {.argv = argv, .argc = argc, .cmd = d, .ks = &W.ks, .w = &w,
-                 .now_ms = W.now_ms, .rand_seed = W.rand_seed, .revision = ++W.revision,
-                 .limits = W.limits};
-    d->proc(&c);
-    buf_append_char(&W.out, '\0');
-    return W.out.data;
-}
-
-#define EXPECT3(reply, ...) assert_string_equal(run3(__VA_ARGS__, NULL), reply)
 
 /* ---- Replies, byte for byte -------------------------------------------- */
 
@@ -202,17 +181,23 @@ static void test_wrongtype_and_arity(void **state)
     EXPECT("-ERR wrong number of arguments for 'srem' command\r\n", "SREM", "s");
     EXPECT("-ERR wrong number of arguments for 'scard' command\r\n", "SCARD");
     EXPECT("-ERR wrong number of arguments for 'scard' command\r\n", "SCARD", "s", "x");
-    EXPECT("-ERR wrong number of arguments for 'sismember' command\r\n", "SISMEMBER", "s");
-    EXPECT("-ERR wrong number of arguments for 'smismember' command\r\n", "SMISMEMBER", "s");
+    EXPECT("-ERR wrong number of arguments for 'sismember' command\r\n", "SISMEMBER",
+           "s");
+    EXPECT("-ERR wrong number of arguments for 'smismember' command\r\n", "SMISMEMBER",
+           "s");
     EXPECT("-ERR wrong number of arguments for 'smembers' command\r\n", "SMEMBERS");
     EXPECT("-ERR wrong number of arguments for 'spop' command\r\n", "SPOP");
     EXPECT("-ERR wrong number of arguments for 'srandmember' command\r\n", "SRANDMEMBER");
     EXPECT("-ERR wrong number of arguments for 'smove' command\r\n", "SMOVE", "a", "b");
     EXPECT("-ERR wrong number of arguments for 'sinter' command\r\n", "SINTER");
-    EXPECT("-ERR wrong number of arguments for 'sintercard' command\r\n", "SINTERCARD", "1");
-    EXPECT("-ERR wrong number of arguments for 'sinterstore' command\r\n", "SINTERSTORE", "d");
-    EXPECT("-ERR wrong number of arguments for 'sunionstore' command\r\n", "SUNIONSTORE", "d");
-    EXPECT("-ERR wrong number of arguments for 'sdiffstore' command\r\n", "SDIFFSTORE", "d");
+    EXPECT("-ERR wrong number of arguments for 'sintercard' command\r\n", "SINTERCARD",
+           "1");
+    EXPECT("-ERR wrong number of arguments for 'sinterstore' command\r\n", "SINTERSTORE",
+           "d");
+    EXPECT("-ERR wrong number of arguments for 'sunionstore' command\r\n", "SUNIONSTORE",
+           "d");
+    EXPECT("-ERR wrong number of arguments for 'sdiffstore' command\r\n", "SDIFFSTORE",
+           "d");
     EXPECT("-ERR wrong number of arguments for 'sscan' command\r\n", "SSCAN", "s");
     EXPECT("$1\r\nv\r\n", "GET", "str");
 }
@@ -220,19 +205,25 @@ static void test_wrongtype_and_arity(void **state)
 static void test_intset_order_and_encoding(void **state)
 {
     (void)state;
-    EXPECT(":6\r\n", "SADD", "n", "5", "3", "-1", "100000", "-100000", "10000000000", "3");
+    EXPECT(":6\r\n", "SADD", "n", "5", "3", "-1", "100000", "-100000", "10000000000",
+           "3");
     EXPECT("$6\r\nintset\r\n", "OBJECT", "ENCODING", "n");
-    EXPECT("*6\r\n$7\r\n-100000\r\n$2\r\n-1\r\n$1\r\n3\r\n$1\r\n5\r\n$6\r\n100000\r\n$11\r\n10000000000\r\n",
+    EXPECT("*6\r\n$7\r\n-100000\r\n$2\r\n-1\r\n$1\r\n3\r\n$1\r\n5\r\n$6\r\n100000\r\n$"
+           "11\r\n10000000000\r\n",
            "SMEMBERS", "n");
-    EXPECT("*2\r\n$1\r\n0\r\n*6\r\n$7\r\n-100000\r\n$2\r\n-1\r\n$1\r\n3\r\n$1\r\n5\r\n$6\r\n100000\r\n$11\r\n10000000000\r\n",
+    EXPECT("*2\r\n$1\r\n0\r\n*6\r\n$7\r\n-100000\r\n$2\r\n-1\r\n$1\r\n3\r\n$1\r\n5\r\n$"
+           "6\r\n100000\r\n$11\r\n10000000000\r\n",
            "SSCAN", "n", "0");
-    EXPECT("*2\r\n$1\r\n0\r\n*2\r\n$6\r\n100000\r\n$11\r\n10000000000\r\n",
-           "SSCAN", "n", "0", "MATCH", "1*");
-    EXPECT("*2\r\n$1\r\n0\r\n*6\r\n$7\r\n-100000\r\n$2\r\n-1\r\n$1\r\n3\r\n$1\r\n5\r\n$6\r\n100000\r\n$11\r\n10000000000\r\n",
+    EXPECT("*2\r\n$1\r\n0\r\n*2\r\n$6\r\n100000\r\n$11\r\n10000000000\r\n", "SSCAN", "n",
+           "0", "MATCH", "1*");
+    EXPECT("*2\r\n$1\r\n0\r\n*6\r\n$7\r\n-100000\r\n$2\r\n-1\r\n$1\r\n3\r\n$1\r\n5\r\n$"
+           "6\r\n100000\r\n$11\r\n10000000000\r\n",
            "SSCAN", "n", "0", "COUNT", "1");
-    EXPECT("*6\r\n$7\r\n-100000\r\n$2\r\n-1\r\n$1\r\n3\r\n$1\r\n5\r\n$6\r\n100000\r\n$11\r\n10000000000\r\n",
+    EXPECT("*6\r\n$7\r\n-100000\r\n$2\r\n-1\r\n$1\r\n3\r\n$1\r\n5\r\n$6\r\n100000\r\n$"
+           "11\r\n10000000000\r\n",
            "SRANDMEMBER", "n", "10");
-    EXPECT("*6\r\n$7\r\n-100000\r\n$2\r\n-1\r\n$1\r\n3\r\n$1\r\n5\r\n$6\r\n100000\r\n$11\r\n10000000000\r\n",
+    EXPECT("*6\r\n$7\r\n-100000\r\n$2\r\n-1\r\n$1\r\n3\r\n$1\r\n5\r\n$6\r\n100000\r\n$"
+           "11\r\n10000000000\r\n",
            "SUNION", "n");
     EXPECT(":1\r\n", "SISMEMBER", "n", "10000000000");
     EXPECT(":0\r\n", "SISMEMBER", "n", "010");
@@ -349,8 +340,8 @@ static void test_sinter_family(void **state)
     EXPECT("-ERR numkeys should be greater than 0\r\n", "SINTERCARD", "0", "a");
     EXPECT("-ERR numkeys should be greater than 0\r\n", "SINTERCARD", "-1", "a");
     EXPECT("-ERR numkeys should be greater than 0\r\n", "SINTERCARD", "x", "a");
-    EXPECT("-ERR Number of keys can't be greater than number of args\r\n",
-           "SINTERCARD", "3", "a", "b");
+    EXPECT("-ERR Number of keys can't be greater than number of args\r\n", "SINTERCARD",
+           "3", "a", "b");
     EXPECT("-ERR syntax error\r\n", "SINTERCARD", "1", "a", "LIMIT");
     EXPECT("-ERR LIMIT can't be negative\r\n", "SINTERCARD", "1", "a", "LIMIT", "-1");
     EXPECT("-ERR LIMIT can't be negative\r\n", "SINTERCARD", "1", "a", "LIMIT", "x");
@@ -383,10 +374,10 @@ static void test_sunion_sdiff(void **state)
     run("SADD", "b", "3", "4", "5", NULL);
     run("SADD", "h", "x", "4", NULL);
     run("SET", "str", "v", NULL);
-    EXPECT("*5\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n$1\r\n4\r\n$1\r\n5\r\n",
-           "SUNION", "a", "b");
-    EXPECT("*5\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n$1\r\n4\r\n$1\r\n5\r\n",
-           "SUNION", "a", "nokey", "b");
+    EXPECT("*5\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n$1\r\n4\r\n$1\r\n5\r\n", "SUNION", "a",
+           "b");
+    EXPECT("*5\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n$1\r\n4\r\n$1\r\n5\r\n", "SUNION", "a",
+           "nokey", "b");
     EXPECT("*0\r\n", "SUNION", "nokey");
     EXPECT(WRONGTYPE, "SUNION", "nokey", "str");
     EXPECT("*2\r\n$1\r\n1\r\n$1\r\n2\r\n", "SDIFF", "a", "b");
@@ -399,7 +390,8 @@ static void test_sunion_sdiff(void **state)
     EXPECT(WRONGTYPE, "SDIFF", "str", "b");
     EXPECT(":5\r\n", "SUNIONSTORE", "u", "a", "b");
     EXPECT("$6\r\nintset\r\n", "OBJECT", "ENCODING", "u");
-    EXPECT("*5\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n$1\r\n4\r\n$1\r\n5\r\n", "SMEMBERS", "u");
+    EXPECT("*5\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n$1\r\n4\r\n$1\r\n5\r\n", "SMEMBERS",
+           "u");
     EXPECT(":5\r\n", "SUNIONSTORE", "u", "a", "h");
     EXPECT("$9\r\nhashtable\r\n", "OBJECT", "ENCODING", "u");
     EXPECT(":0\r\n", "SUNIONSTORE", "u", "nokey");
@@ -440,34 +432,38 @@ static void test_spop_srandmember_edges(void **state)
     EXPECT("*0\r\n", "SRANDMEMBER", "nokey", "0");
     EXPECT("*0\r\n", "SRANDMEMBER", "nokey", "3");
     EXPECT("*0\r\n", "SRANDMEMBER", "nokey", "-3");
-    EXPECT("-ERR value is not an integer or out of range\r\n", "SRANDMEMBER", "nokey", "x");
-    EXPECT("-ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807\r\n",
+    EXPECT("-ERR value is not an integer or out of range\r\n", "SRANDMEMBER", "nokey",
+           "x");
+    EXPECT("-ERR value is out of range, value must between -9223372036854775807 and "
+           "9223372036854775807\r\n",
            "SRANDMEMBER", "nokey", "-9223372036854775808");
     EXPECT("-ERR value is not an integer or out of range\r\n", "SRANDMEMBER", "str", "x");
-    EXPECT("-ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807\r\n",
+    EXPECT("-ERR value is out of range, value must between -9223372036854775807 and "
+           "9223372036854775807\r\n",
            "SRANDMEMBER", "str", "-9223372036854775808");
     EXPECT("-ERR syntax error\r\n", "SRANDMEMBER", "s", "1", "2");
     run("SADD", "one", "only", NULL);
     EXPECT("*0\r\n", "SPOP", "one", "0");
     EXPECT("$4\r\nonly\r\n", "SRANDMEMBER", "one");
     EXPECT("*1\r\n$4\r\nonly\r\n", "SRANDMEMBER", "one", "1");
-    EXPECT("*3\r\n$4\r\nonly\r\n$4\r\nonly\r\n$4\r\nonly\r\n", "SRANDMEMBER", "one", "-3");
+    EXPECT("*3\r\n$4\r\nonly\r\n$4\r\nonly\r\n$4\r\nonly\r\n", "SRANDMEMBER", "one",
+           "-3");
     EXPECT("*1\r\n$4\r\nonly\r\n", "SRANDMEMBER", "one", "5");
     EXPECT("*0\r\n", "SRANDMEMBER", "one", "0");
     EXPECT("$4\r\nonly\r\n", "SPOP", "one");
     EXPECT(":0\r\n", "EXISTS", "one");
     run("SADD", "i", "3", "1", "2", NULL);
     EXPECT("*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n", "SRANDMEMBER", "i", "3");
-    EXPECT("*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n",
-           "SRANDMEMBER", "i", "9223372036854775807");
+    EXPECT("*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n", "SRANDMEMBER", "i",
+           "9223372036854775807");
     EXPECT("*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n", "SPOP", "i", "3");
     EXPECT(":0\r\n", "EXISTS", "i");
     run("SADD", "j", "3", "1", "2", NULL);
     EXPECT("*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n", "SPOP", "j", "100");
     run("SADD", "k", "1", "2", "z", NULL);
     expect_members(run("SPOP", "k", "9223372036854775807", NULL), "1 2 z");
-    EXPECT("-ERR value is out of range, must be positive\r\n",
-           "SPOP", "k", "9223372036854775808");
+    EXPECT("-ERR value is out of range, must be positive\r\n", "SPOP", "k",
+           "9223372036854775808");
 }
 
 static void test_sscan(void **state)
@@ -477,20 +473,21 @@ static void test_sscan(void **state)
     run("SET", "str", "v", NULL);
     EXPECT("*2\r\n$1\r\n0\r\n*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n", "SSCAN", "i", "0");
     EXPECT("*2\r\n$1\r\n0\r\n*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n", "SSCAN", "i", "5");
-    EXPECT("*2\r\n$1\r\n0\r\n*1\r\n$1\r\n2\r\n",
-           "SSCAN", "i", "0", "COUNT", "1", "MATCH", "2");
-    EXPECT("*2\r\n$1\r\n0\r\n*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n",
-           "SSCAN", "i", "0", "MATCH", "*", "COUNT", "1");
+    EXPECT("*2\r\n$1\r\n0\r\n*1\r\n$1\r\n2\r\n", "SSCAN", "i", "0", "COUNT", "1", "MATCH",
+           "2");
+    EXPECT("*2\r\n$1\r\n0\r\n*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n", "SSCAN", "i", "0",
+           "MATCH", "*", "COUNT", "1");
     EXPECT("*2\r\n$1\r\n0\r\n*1\r\n$1\r\n3\r\n", "SSCAN", "i", "0", "match", "3");
     EXPECT("-ERR invalid cursor\r\n", "SSCAN", "i", "abc");
     EXPECT("*2\r\n$1\r\n0\r\n*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n", "SSCAN", "i", "");
-    EXPECT("*2\r\n$1\r\n0\r\n*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n", "SSCAN", "i", "-1");
+    EXPECT("*2\r\n$1\r\n0\r\n*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n", "SSCAN", "i",
+           "-1");
     EXPECT("-ERR invalid cursor\r\n", "SSCAN", "i", " 1");
     EXPECT("-ERR invalid cursor\r\n", "SSCAN", "i", "18446744073709551616");
     EXPECT("-ERR syntax error\r\n", "SSCAN", "i", "0", "COUNT", "0");
     EXPECT("-ERR syntax error\r\n", "SSCAN", "i", "0", "COUNT", "-5");
-    EXPECT("-ERR value is not an integer or out of range\r\n",
-           "SSCAN", "i", "0", "COUNT", "x");
+    EXPECT("-ERR value is not an integer or out of range\r\n", "SSCAN", "i", "0", "COUNT",
+           "x");
     EXPECT("-ERR syntax error\r\n", "SSCAN", "i", "0", "MATCH");
     EXPECT("-ERR syntax error\r\n", "SSCAN", "i", "0", "TYPE", "set");
     EXPECT("-ERR syntax error\r\n", "SSCAN", "i", "0", "FOO", "1");
@@ -520,12 +517,13 @@ static void test_resp3_shapes(void **state)
     EXPECT3("*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n", "SRANDMEMBER", "n", "5");
     EXPECT3("~0\r\n", "SPOP", "n", "0");
     EXPECT3("*2\r\n:1\r\n:0\r\n", "SMISMEMBER", "n", "1", "9");
-    EXPECT3("*2\r\n$1\r\n0\r\n*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n", "SSCAN", "n", "0");
+    EXPECT3("*2\r\n$1\r\n0\r\n*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n", "SSCAN", "n",
+            "0");
     EXPECT3(":3\r\n", "SINTERCARD", "1", "n");
-    assert_memory_equal(run3("SRANDMEMBER", "n", "2", NULL), "*2\r\n", 4);
-    assert_memory_equal(run3("SRANDMEMBER", "n", "-5", NULL), "*5\r\n", 4);
-    assert_memory_equal(run3("SPOP", "n", "1", NULL), "~1\r\n", 4);
-    assert_memory_equal(run3("SPOP", "n", "5", NULL), "~2\r\n", 4);
+    assert_memory_equal(RUN3("SRANDMEMBER", "n", "2"), "*2\r\n", 4);
+    assert_memory_equal(RUN3("SRANDMEMBER", "n", "-5"), "*5\r\n", 4);
+    assert_memory_equal(RUN3("SPOP", "n", "1"), "~1\r\n", 4);
+    assert_memory_equal(RUN3("SPOP", "n", "5"), "~2\r\n", 4);
 }
 
 /* ---- SPOP and SRANDMEMBER by their properties ----------------------------- */
@@ -563,7 +561,8 @@ static void check_spop(const char *prefix, int size, int count, const char *enc_
     size_t popped = (size_t)(count < size ? count : size);
     assert_int_equal(M.count, popped);
     assert_true(all_distinct());
-    for (size_t i = 0; i < M.count; i++) assert_true(in_range(M.item[i], prefix, size));
+    for (size_t i = 0; i < M.count; i++)
+        assert_true(in_range(M.item[i], prefix, size));
     members pops = M;
     M.count = 0; /* pops owns the strings now */
     assert_int_equal(card("p"), (size_t)size - popped);
@@ -571,8 +570,10 @@ static void check_spop(const char *prefix, int size, int count, const char *enc_
         assert_false(is_member("p", pops.item[i]));
         free(pops.item[i]);
     }
-    if (enc_after) assert_string_equal(encoding("p"), enc_after);
-    else assert_string_equal(run("EXISTS", "p", NULL), ":0\r\n");
+    if (enc_after)
+        assert_string_equal(encoding("p"), enc_after);
+    else
+        assert_string_equal(run("EXISTS", "p", NULL), ":0\r\n");
 }
 
 static void test_spop_cases(void **state)
@@ -635,7 +636,8 @@ static void check_srandmember(const char *prefix, int size, int count)
     size_t want = count < 0 ? (size_t)abs : (size_t)(abs < size ? abs : size);
     assert_int_equal(M.count, want);
     if (count > 0) assert_true(all_distinct());
-    for (size_t i = 0; i < M.count; i++) assert_true(in_range(M.item[i], prefix, size));
+    for (size_t i = 0; i < M.count; i++)
+        assert_true(in_range(M.item[i], prefix, size));
     assert_int_equal(card("r"), (size_t)size); /* nothing removed */
 }
 
@@ -644,15 +646,19 @@ static void test_srandmember_cases(void **state)
     (void)state;
     sadd_range("r", "m", 0, 90);
     const int counts[] = {1, 2, 10, 29, 30, 31, 60, 89, 90, 91, 500, -1, -5, -90, -300};
-    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) check_srandmember("m", 90, counts[i]);
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
+        check_srandmember("m", 90, counts[i]);
     run("DEL", "r", NULL);
     sadd_range("r", "", 0, 90);
-    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) check_srandmember("", 90, counts[i]);
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
+        check_srandmember("", 90, counts[i]);
     /* A negative count's reply is not bounded by the set: polis refuses
      * counts that could not fit in memory (Redis would try to send them). */
-    EXPECT("-ERR value is out of range, value must between -16777216 and 9223372036854775807\r\n",
+    EXPECT("-ERR value is out of range, value must between -16777216 and "
+           "9223372036854775807\r\n",
            "SRANDMEMBER", "r", "-16777217");
-    EXPECT("-ERR value is out of range, value must between -16777216 and 9223372036854775807\r\n",
+    EXPECT("-ERR value is out of range, value must between -16777216 and "
+           "9223372036854775807\r\n",
            "SRANDMEMBER", "r", "-9223372036854775807");
 }
 
@@ -689,21 +695,23 @@ static void test_large_hashtable_and_sscan(void **state)
         char cursor[32] = "0";
         int calls = 0;
         do {
-            parse_members(scan_batch(run("SSCAN", "big", cursor, "COUNT", counts[k], NULL),
-                                     cursor));
+            parse_members(scan_batch(
+                run("SSCAN", "big", cursor, "COUNT", counts[k], NULL), cursor));
             for (size_t i = 0; i < M.count; i++) {
                 assert_true(in_range(M.item[i], "member:", 3000));
                 seen[atoi(M.item[i] + 7)] = true;
             }
             assert_true(++calls < 10000);
         } while (strcmp(cursor, "0") != 0);
-        for (int i = 0; i < 3000; i++) assert_int_equal(seen[i], i % 2 == 1);
+        for (int i = 0; i < 3000; i++)
+            assert_int_equal(seen[i], i % 2 == 1);
     }
     /* MATCH filters what one call saw. */
     char cursor[32];
-    expect_members(scan_batch(run("SSCAN", "big", "0", "COUNT", "5000", "MATCH", "member:1?",
-                                  NULL), cursor),
-                   "member:11 member:13 member:15 member:17 member:19");
+    expect_members(
+        scan_batch(run("SSCAN", "big", "0", "COUNT", "5000", "MATCH", "member:1?", NULL),
+                   cursor),
+        "member:11 member:13 member:15 member:17 member:19");
     assert_string_equal(cursor, "0");
     /* Removing every member deletes the key. */
     for (int i = 1; i < 3000; i += 2) {
@@ -828,12 +836,12 @@ static void test_length_foreach_digest(void **state)
     assert_int_equal(ops->length(i), 3);
     assert_int_equal(ops->length(h), 3);
     collected c = {0, 0, ""};
-    ops->foreach(i, collect, &c);
+    ops->foreach (i, collect, &c);
     assert_int_equal(c.count, 3);
     assert_true(c.score_sum == 3.0);
     assert_string_equal(c.joined, "1,2,3,"); /* an intset in ascending order */
     collected d = {0, 0, ""};
-    ops->foreach(h, collect, &d);
+    ops->foreach (h, collect, &d);
     assert_int_equal(d.count, 3);
     /* Equal members digest equal in either encoding; any change shows. */
     assert_int_equal(ops->digest(i), ops->digest(h));
@@ -904,10 +912,16 @@ static void test_dump_load_keeps_everything(void **state)
     /* Same layout: random picks, scan batches and pops agree. */
     kv_keyspace mine = W.ks;
     const char *probes[][6] = {
-        {"SRANDMEMBER", "h1000", "-20"}, {"SRANDMEMBER", "shrunk", "7"},
-        {"SSCAN", "h1000", "0", "COUNT", "5"}, {"SSCAN", "shrunk", "3"},
-        {"SPOP", "h5", "2"}, {"SPOP", "shrunk", "90"}, {"SPOP", "h1000"},
-        {"SADD", "h5", "f", "g"}, {"SPOP", "h5", "4"}, {"SMEMBERS", "i64"},
+        {"SRANDMEMBER", "h1000", "-20"},
+        {"SRANDMEMBER", "shrunk", "7"},
+        {"SSCAN", "h1000", "0", "COUNT", "5"},
+        {"SSCAN", "shrunk", "3"},
+        {"SPOP", "h5", "2"},
+        {"SPOP", "shrunk", "90"},
+        {"SPOP", "h1000"},
+        {"SADD", "h5", "f", "g"},
+        {"SPOP", "h5", "4"},
+        {"SMEMBERS", "i64"},
     };
     for (size_t p = 0; p < sizeof probes / sizeof probes[0]; p++) {
         for (int seed = 0; seed < 3; seed++) {
@@ -996,8 +1010,8 @@ static void test_malformed_intsets_are_refused(void **state)
     const uint8_t too_wide[] = {2, 1, 0x70, 0x11, 0x01, 0, 0, 0, 0, 0}; /* 70000 */
     const uint8_t huge_count[] = {8, 0xff, 0xff, 0xff, 0xff, 0x07, U64(1)};
     const uint8_t *bad[] = {width3, empty, unsorted, duplicate, too_wide, huge_count};
-    const size_t lens[] = {sizeof width3, sizeof empty, sizeof unsorted, sizeof duplicate,
-                           sizeof too_wide, sizeof huge_count};
+    const size_t lens[] = {sizeof width3,    sizeof empty,    sizeof unsorted,
+                           sizeof duplicate, sizeof too_wide, sizeof huge_count};
     for (size_t i = 0; i < 6; i++)
         assert_int_equal(load_crafted(KV_ENC_INTSET, bad[i], lens[i]), POLIS_ECORRUPT);
     /* An encoding sets do not have. */
@@ -1022,7 +1036,8 @@ static size_t one_member_table(uint8_t *out, size_t *bucket)
     assert_int_equal(out[17], 4); /* size0 */
     assert_int_equal(out[18], 0); /* size1 */
     assert_int_equal(out[19], 0); /* rehash */
-    for (*bucket = 0; out[20 + *bucket] == 0; (*bucket)++) {}
+    for (*bucket = 0; out[20 + *bucket] == 0; (*bucket)++) {
+    }
     assert_true(*bucket < 4);
     return len;
 }
@@ -1040,7 +1055,8 @@ static void test_malformed_tables_are_refused(void **state)
     w[17] = 6; /* not a power of two */
     assert_int_equal(load_crafted(KV_ENC_HASHTABLE, w, len), POLIS_ECORRUPT);
     memcpy(w, v, len);
-    w[17] = 8; /* the member is no longer in the bucket its hash names (or data runs out) */
+    w[17] =
+        8; /* the member is no longer in the bucket its hash names (or data runs out) */
     assert_int_equal(load_crafted(KV_ENC_HASHTABLE, w, len), POLIS_ECORRUPT);
     memcpy(w, v, len);
     w[20 + b + 2] ^= 1; /* another member, in the wrong bucket (most likely) */

@@ -34,9 +34,6 @@
 
 static int W_proto = 2;
 
-/* The context of the last command, for the blocking fields. */
-static cmd_ctx last_ctx;
-
 typedef struct run_flags {
     bool timed_out;
     bool no_block;
@@ -45,55 +42,23 @@ typedef struct run_flags {
 static const char *zrun_in(kv_keyspace *ks, const cmd_limits *limits, run_flags f,
                            const cmd_arg *argv, size_t argc, size_t *len)
 {
-    buf_clear(&W.out);
-    resp_writer w = {&W.out, W_proto};
-    bool unknown_sub;
-    cmd_def *d = cmd_lookup(argv, argc, &unknown_sub);
-    memset(&last_ctx, 0, sizeof last_ctx);
-    if (d == NULL) {
-        cmd_reply_unknown(&w, argv, argc, unknown_sub);
-    } else if (!cmd_arity_ok(d, argc)) {
-        cmd_reply_arity(&w, d);
-    } else {
-        cmd_ctx c = {.argv = argv,
-                     .argc = argc,
-                     .cmd = d,
-                     .ks = ks,
-                     .w = &w,
-                     .now_ms = W.now_ms,
-                     .rand_seed = W.rand_seed,
-                     .revision = ++W.revision,
-                     .limits = *limits,
-                     .timed_out = f.timed_out,
-                     .no_block = f.no_block};
-        d->proc(&c);
-        last_ctx = c;
-    }
-    *len = W.out.len;
-    buf_append_char(&W.out, '\0');
-    return W.out.data;
-}
-
-#define ARGS_MAX 1024
-
-static size_t split_words(const char *first, va_list ap, cmd_arg *argv)
-{
-    size_t argc = 0;
-    for (const char *a = first; a && argc < ARGS_MAX; a = va_arg(ap, const char *)) {
-        argv[argc].ptr = a;
-        argv[argc].len = strlen(a);
-        argc++;
-    }
-    return argc;
+    world_call o = {.proto = W_proto,
+                    .timed_out = f.timed_out,
+                    .no_block = f.no_block,
+                    .ks = ks,
+                    .limits = limits};
+    const char *reply = run_argv_with(o, argv, argc);
+    *len = W.out.len - 1;
+    return reply;
 }
 
 /* One command in W's keyspace, with W_proto. */
 static const char *zrun(const char *first, ...)
 {
-    cmd_arg argv[ARGS_MAX];
+    cmd_arg argv[WORLD_ARGS_MAX];
     va_list ap;
     va_start(ap, first);
-    size_t argc = split_words(first, ap, argv);
+    size_t argc = world_words(first, ap, argv);
     va_end(ap);
     size_t len;
     return zrun_in(&W.ks, &W.limits, (run_flags){false, false}, argv, argc, &len);
@@ -101,10 +66,10 @@ static const char *zrun(const char *first, ...)
 
 static const char *zrun_flags(run_flags f, const char *first, ...)
 {
-    cmd_arg argv[ARGS_MAX];
+    cmd_arg argv[WORLD_ARGS_MAX];
     va_list ap;
     va_start(ap, first);
-    size_t argc = split_words(first, ap, argv);
+    size_t argc = world_words(first, ap, argv);
     va_end(ap);
     size_t len;
     return zrun_in(&W.ks, &W.limits, f, argv, argc, &len);
@@ -184,25 +149,25 @@ static void test_blocking_contract(void **state)
     run_flags none = {false, false}, timed_out = {true, false}, no_block = {false, true};
     /* Nothing to serve: the handler asks to block and writes nothing. */
     assert_string_equal(zrun_flags(none, "BZPOPMIN", "nokey", "1.5", NULL), "");
-    assert_true(last_ctx.block);
-    assert_int_equal(last_ctx.block_timeout_ms, 1500);
+    assert_true(W_last.block);
+    assert_int_equal(W_last.block_timeout_ms, 1500);
     assert_string_equal(zrun_flags(none, "BZPOPMAX", "a", "b", "0", NULL), "");
-    assert_true(last_ctx.block);
-    assert_int_equal(last_ctx.block_timeout_ms, 0); /* forever */
+    assert_true(W_last.block);
+    assert_int_equal(W_last.block_timeout_ms, 0); /* forever */
     /* Redis truncates to whole milliseconds: -0.0001 s is 0, forever. */
     assert_string_equal(zrun_flags(none, "BZPOPMIN", "a", "-0.0001", NULL), "");
-    assert_int_equal(last_ctx.block_timeout_ms, 0);
+    assert_int_equal(W_last.block_timeout_ms, 0);
     assert_string_equal(zrun_flags(none, "BZPOPMIN", "a", "0.0019", NULL), "");
-    assert_int_equal(last_ctx.block_timeout_ms, 1);
+    assert_int_equal(W_last.block_timeout_ms, 1);
     assert_string_equal(zrun_flags(none, "BZMPOP", "2.5", "2", "a", "b", "MIN", NULL),
                         "");
-    assert_true(last_ctx.block);
-    assert_int_equal(last_ctx.block_timeout_ms, 2500);
+    assert_true(W_last.block);
+    assert_int_equal(W_last.block_timeout_ms, 2500);
     /* Timed out, or not allowed to block: a null array. */
     assert_string_equal(zrun_flags(timed_out, "BZPOPMIN", "a", "1", NULL), "*-1\r\n");
-    assert_false(last_ctx.block);
+    assert_false(W_last.block);
     assert_string_equal(zrun_flags(no_block, "BZPOPMAX", "a", "0", NULL), "*-1\r\n");
-    assert_false(last_ctx.block);
+    assert_false(W_last.block);
     assert_string_equal(zrun_flags(timed_out, "BZMPOP", "1", "1", "a", "MAX", NULL),
                         "*-1\r\n");
     assert_string_equal(
@@ -217,10 +182,10 @@ static void test_blocking_contract(void **state)
     zrun("ZADD", "a", "1", "x", "2", "y", NULL);
     assert_string_equal(zrun_flags(timed_out, "BZPOPMIN", "nokey", "a", "1", NULL),
                         "*3\r\n$1\r\na\r\n$1\r\nx\r\n$1\r\n1\r\n");
-    assert_false(last_ctx.block);
+    assert_false(W_last.block);
     assert_string_equal(zrun_flags(none, "BZMPOP", "0", "1", "a", "MAX", NULL),
                         "*2\r\n$1\r\na\r\n*1\r\n*2\r\n$1\r\ny\r\n$1\r\n2\r\n");
-    assert_false(last_ctx.block);
+    assert_false(W_last.block);
     ZX(":0\r\n", "EXISTS", "a");
     /* At the deadline a key that became another type meanwhile is not an
      * error: Redis answers null. */
@@ -232,10 +197,10 @@ static void test_blocking_contract(void **state)
     assert_string_equal(
         zrun_flags(none, "BZPOPMIN", "nokey", "s", "1", NULL),
         "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n");
-    assert_false(last_ctx.block);
+    assert_false(W_last.block);
     assert_string_equal(zrun_flags(none, "BZPOPMIN", "nokey", "-1", NULL),
                         "-ERR timeout is negative\r\n");
-    assert_false(last_ctx.block);
+    assert_false(W_last.block);
 }
 
 /* ---- Random picks ------------------------------------------------------------ */
