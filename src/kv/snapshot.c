@@ -28,6 +28,7 @@
 #include "base/siphash.h"
 #include "base/varint.h"
 #include "kv/kv.h"
+#include "kv/listpack.h"
 #include "kv/type.h"
 
 #define DUMP_MAGIC "PLSKV001"
@@ -230,6 +231,17 @@ bool kvd_get_str(kv_dump_reader *r, const char **p, size_t *len, size_t max_len)
     *p = r->scratch;
     *len = n;
     return true;
+}
+
+kv_lp *kvd_get_pair_listpack(kv_dump_reader *r, size_t max_bytes)
+{
+    uint64_t count;
+    const char *p;
+    size_t len;
+    if (!kvd_get_varint(r, &count) || count == 0 || count % 2 != 0 || count >= UINT32_MAX ||
+        !kvd_get_str(r, &p, &len, max_bytes))
+        return NULL;
+    return lp_from_bytes(p, len, (uint32_t)count);
 }
 
 void kvd_corrupt(kv_dump_reader *r)

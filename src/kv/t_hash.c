@@ -1024,13 +1024,7 @@ static bool lp_fields_unique(const kv_lp *lp)
 
 static bool load_listpack(kv_obj *o, kv_dump_reader *r)
 {
-    uint64_t count;
-    const char *p;
-    size_t len;
-    if (!kvd_get_varint(r, &count) || count == 0 || count % 2 != 0 || count >= UINT32_MAX)
-        return false;
-    if (!kvd_get_str(r, &p, &len, HASH_LP_BYTES_MAX)) return false;
-    kv_lp *lp = lp_from_bytes(p, len, (uint32_t)count);
+    kv_lp *lp = kvd_get_pair_listpack(r, HASH_LP_BYTES_MAX);
     if (lp == NULL) return false;
     if (!lp_fields_unique(lp)) {
         lp_free(lp);

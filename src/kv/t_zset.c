@@ -806,13 +806,7 @@ static bool zzl_valid(const kv_lp *lp)
 
 static bool load_listpack(kv_obj *o, kv_dump_reader *r)
 {
-    uint64_t count;
-    const char *p;
-    size_t bytes;
-    if (!kvd_get_varint(r, &count) || count == 0 || count % 2 != 0 ||
-        count >= UINT32_MAX || !kvd_get_str(r, &p, &bytes, ZSET_LISTPACK_BYTES_SAFE))
-        return false;
-    kv_lp *lp = lp_from_bytes(p, bytes, (uint32_t)count);
+    kv_lp *lp = kvd_get_pair_listpack(r, ZSET_LISTPACK_BYTES_SAFE);
     if (lp == NULL) return false;
     if (!zzl_valid(lp)) {
         lp_free(lp);
