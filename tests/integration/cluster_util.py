@@ -19,7 +19,7 @@ import tempfile
 import time
 
 from polis_env import POLIS_BIN, SANITIZER_ENV, answers_ping, free_port
-from resp_raw import ConnectionClosed, RawClient, RespError
+from resp_raw import ConnectionClosed, RawClient, RespError, decode, encode_command
 
 START_TIMEOUT_S = 15.0
 STOP_TIMEOUT_S = 15.0
@@ -66,6 +66,41 @@ def parse_info(text):
 
 def is_error(reply):
     return isinstance(reply, RespError)
+
+
+def send_batch(client, cmds, tolerated=lambda reply: False):
+    """Sends cmds pipelined, 500 at a time, on a RawClient; every reply must
+    be a success, except the errors tolerated(reply) accepts. Returns the
+    replies."""
+    out = []
+    for start in range(0, len(cmds), 500):
+        part = cmds[start:start + 500]
+        client.send(b"".join(encode_command(*cmd) for cmd in part))
+        replies = [decode(x) for x in client.read_replies(len(part), timeout_s=60)]
+        bad = [x for x in replies if is_error(x) and not tolerated(x)]
+        assert not bad, bad[:3]
+        out += replies
+    return out
+
+
+def catch_up_by_snapshot(cluster, before, during, snapshots, tolerated=lambda reply: False):
+    """Sends `before` through the leader, stops a follower, sends `during`
+    and waits until the leader has taken `snapshots` snapshots since (so its
+    log no longer reaches back to the follower), then restarts the
+    follower, which must catch up from a snapshot. The nodes need loglevel
+    verbose (snapshots are found in the log). Returns (leader client,
+    restarted follower)."""
+    lead, followers = cluster.followers()
+    lag = followers[0]
+    client = lead.raw(timeout_s=60)
+    send_batch(client, before, tolerated)
+    cluster.wait_converged()
+    assert lag.stop() is None
+    lead_mark = len(lead.log_text())
+    send_batch(client, during, tolerated)
+    lead.wait_snapshots(lead_mark, snapshots)
+    lag.restart()
+    return client, lag
 
 
 def err_text(reply):

@@ -11,8 +11,7 @@ import time
 
 import pytest
 
-from cluster_util import is_error
-from resp_raw import decode, encode_command
+from cluster_util import catch_up_by_snapshot
 
 ERR_SYNTAX = b"-ERR syntax error\r\n"
 ERR_NOT_INT = b"-ERR value is not an integer or out of range\r\n"
@@ -495,15 +494,6 @@ def hash_workload(rng, n):
     return cmds
 
 
-def send_batch(client, cmds):
-    for start in range(0, len(cmds), 500):
-        part = cmds[start:start + 500]
-        client.send(b"".join(encode_command(*cmd) for cmd in part))
-        replies = [decode(x) for x in client.read_replies(len(part), timeout_s=60)]
-        bad = [x for x in replies if is_error(x)]
-        assert not bad, bad[:3]
-
-
 def hash_state(node):
     """Each hash key's (encoding, contents) on this node's own replica. A
     listpack's order is part of its contents; a hashtable's order is its
@@ -527,16 +517,8 @@ def test_cluster_replicas_agree_on_hashes(cluster_factory):
     Every replica must end with the same digest, contents and encodings."""
     cluster = cluster_factory(raft_snapshot_entries=300, hash_max_listpack_entries=100,
                               loglevel="verbose")
-    lead, (lag, other) = cluster.followers()
     rng = random.Random(4242)
-    send_batch(lead.raw(timeout_s=60), hash_workload(rng, 1500))
-    cluster.wait_converged()
-    assert lag.stop() is None
-    lead_mark = len(lead.log_text())
-    send_batch(lead.raw(timeout_s=60), hash_workload(rng, 3000))
-    # The leader compacted its log past the stopped follower's position.
-    lead.wait_snapshots(lead_mark, 3)
-    lag.restart()
+    catch_up_by_snapshot(cluster, hash_workload(rng, 1500), hash_workload(rng, 3000), 3)
     cluster.assert_replicas_agree(timeout_s=60)
     states = [hash_state(n) for n in cluster.nodes]
     assert states[0] == states[1] == states[2]

@@ -15,7 +15,8 @@ import time
 
 import pytest
 
-from resp_raw import RespError, decode, encode_command
+from cluster_util import catch_up_by_snapshot, send_batch
+from resp_raw import decode, encode_command
 
 ERR_SYNTAX = b"-ERR syntax error\r\n"
 ERR_NOT_INT = b"-ERR value is not an integer or out of range\r\n"
@@ -471,14 +472,6 @@ def test_large_set(r, server):
 # ---- replication (polis) ------------------------------------------------------------
 
 
-def send_all(client, cmds):
-    client.send(b"".join(encode_command(*cmd) for cmd in cmds))
-    replies = [decode(x) for x in client.read_replies(len(cmds), timeout_s=60)]
-    errors = [x for x in replies if isinstance(x, RespError)]
-    assert not errors, errors[:3]
-    return replies
-
-
 def random_set_writes(rng, count, keys):
     cmds = []
     for _ in range(count):
@@ -515,7 +508,7 @@ def test_replicas_pop_the_same_members(cluster_factory):
     rng = random.Random(2024)
     keys = ["set:%d" % i for i in range(8)]
     c = lead.raw(timeout_s=60)
-    send_all(c, random_set_writes(rng, 3000, keys))
+    send_batch(c, random_set_writes(rng, 3000, keys))
     assert_sets_agree(cluster, keys)
 
 
@@ -526,24 +519,16 @@ def test_snapshot_caught_up_replica_pops_the_same(cluster_factory):
     # 10,000 entries past a snapshot: 12,000 writes while the follower is
     # down make it catch up from a snapshot.
     cluster = cluster_factory(raft_snapshot_entries=2000, loglevel="verbose")
-    lead, followers = cluster.followers()
-    lag = followers[0]
     rng = random.Random(99)
     keys = ["set:%d" % i for i in range(8)]
-    c = lead.raw(timeout_s=60)
-    send_all(c, random_set_writes(rng, 300, keys))
-    cluster.wait_converged()
-    assert lag.stop() is None
-    lead_mark = len(lead.log_text())
-    for _ in range(12):
-        # Growth and removals only: big tables, some mid-rehash.
-        send_all(c, [cmd for cmd in random_set_writes(rng, 1000, keys)
-                     if cmd[0] in ("SADD", "SREM")])
-    # Two snapshots compact the log past the follower (the leader keeps 201
-    # entries behind its newest).
-    lead.wait_snapshots(lead_mark, 2)
-    lag.restart()
+    before = random_set_writes(rng, 300, keys)
+    # Growth and removals only: big tables, some mid-rehash. Two snapshots
+    # compact the log past the follower (the leader keeps 201 entries
+    # behind its newest).
+    during = [cmd for _ in range(12) for cmd in random_set_writes(rng, 1000, keys)
+              if cmd[0] in ("SADD", "SREM")]
+    c, _ = catch_up_by_snapshot(cluster, before, during, 2)
     cluster.wait_converged(timeout_s=60)
-    send_all(c, [("SPOP", rng.choice(keys), str(rng.choice([1, 2, 5])))
+    send_batch(c, [("SPOP", rng.choice(keys), str(rng.choice([1, 2, 5])))
                  for _ in range(500)])
     assert_sets_agree(cluster, keys)
