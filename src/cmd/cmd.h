@@ -26,19 +26,19 @@ struct node_server;
 struct node_client;
 
 enum cmd_flag {
-    CMD_WRITE = 1u << 0,     /* may modify the keyspace */
-    CMD_READONLY = 1u << 1,  /* reads the keyspace only */
-    CMD_DENYOOM = 1u << 2,   /* may grow memory: refused under OOM */
+    CMD_WRITE = 1u << 0,    /* may modify the keyspace */
+    CMD_READONLY = 1u << 1, /* reads the keyspace only */
+    CMD_DENYOOM = 1u << 2,  /* may grow memory: refused under OOM */
     CMD_ADMIN = 1u << 3,
     CMD_NOSCRIPT = 1u << 4,
-    CMD_LOADING = 1u << 5,   /* allowed while loading */
+    CMD_LOADING = 1u << 5, /* allowed while loading */
     CMD_STALE = 1u << 6,
-    CMD_FAST = 1u << 7,      /* O(1) or O(log N) */
-    CMD_NO_AUTH = 1u << 8,   /* allowed before AUTH */
-    CMD_SERVER = 1u << 9,    /* runs on the receiving node, not the shard */
-    CMD_CONTAINER = 1u << 10,/* dispatches on its first argument */
+    CMD_FAST = 1u << 7,       /* O(1) or O(log N) */
+    CMD_NO_AUTH = 1u << 8,    /* allowed before AUTH */
+    CMD_SERVER = 1u << 9,     /* runs on the receiving node, not the shard */
+    CMD_CONTAINER = 1u << 10, /* dispatches on its first argument */
     CMD_SKIP_SLOWLOG = 1u << 11,
-    CMD_RANDOM = 1u << 12,   /* reply may differ between identical calls */
+    CMD_RANDOM = 1u << 12, /* reply may differ between identical calls */
     CMD_ALLOW_BUSY = 1u << 13,
     CMD_NO_MULTI = 1u << 14,
     CMD_BLOCKING = 1u << 15, /* may block the client (BLPOP...) */
@@ -82,7 +82,7 @@ typedef struct cmd_ctx {
     cmd_limits limits;
     struct node_server *server; /* NULL outside a server (tests) */
     struct node_client *client;
-    bool failed;        /* set by cmd_error*: counts failed_calls */
+    bool failed; /* set by cmd_error*: counts failed_calls */
     /* Blocking commands (BLPOP, BLMOVE, BZPOPMIN...). A handler that finds
      * nothing to serve sets `block` with the timeout it parsed and writes no
      * reply; the server then parks the client until a write touches one of
@@ -104,7 +104,8 @@ typedef void cmd_proc(cmd_ctx *c);
  * number, 0 if the arguments name no key (or are malformed). */
 typedef int cmd_getkeys_proc(const struct cmd_arg *argv, size_t argc, size_t *out);
 /* cmd/getkeys.c: the usual shapes. */
-cmd_getkeys_proc cmd_keys_numkeys_at_1, cmd_keys_numkeys_at_2, cmd_keys_destination_numkeys;
+cmd_getkeys_proc cmd_keys_numkeys_at_1, cmd_keys_numkeys_at_2,
+    cmd_keys_destination_numkeys;
 
 typedef struct cmd_stats {
     uint64_t calls;
@@ -114,14 +115,14 @@ typedef struct cmd_stats {
 } cmd_stats;
 
 typedef struct cmd_def {
-    const char *name;     /* lower case; subcommands without the parent */
+    const char *name; /* lower case; subcommands without the parent */
     int arity;
     uint32_t flags;
-    int first_key;        /* 0 if none */
-    int last_key;         /* negative: counts from the end (-1 = last arg) */
+    int first_key; /* 0 if none */
+    int last_key;  /* negative: counts from the end (-1 = last arg) */
     int key_step;
     cmd_proc *proc;
-    const char *group;    /* "string", "generic", "connection", "server" */
+    const char *group; /* "string", "generic", "connection", "server" */
     const char *summary;
     const char *since;
     const char *complexity;
@@ -159,13 +160,15 @@ void cmd_reply_arity(resp_writer *w, const cmd_def *d);
 
 /* ---- Shared replies and argument helpers ------------------------------ */
 
-#define CMD_ERR_SYNTAX "ERR syntax error"
-#define CMD_ERR_NOT_INT "ERR value is not an integer or out of range"
+#define CMD_ERR_SYNTAX    "ERR syntax error"
+#define CMD_ERR_NOT_INT   "ERR value is not an integer or out of range"
 #define CMD_ERR_NOT_FLOAT "ERR value is not a valid float"
-#define CMD_ERR_WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
+#define CMD_ERR_WRONGTYPE                                                                \
+    "WRONGTYPE Operation against a key holding the wrong kind of value"
 #define CMD_ERR_NO_SUCH_KEY "ERR no such key"
-#define CMD_ERR_OVERFLOW "ERR increment or decrement would overflow"
-#define CMD_ERR_STRING_TOO_BIG "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+#define CMD_ERR_OVERFLOW    "ERR increment or decrement would overflow"
+#define CMD_ERR_STRING_TOO_BIG                                                           \
+    "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
 
 void cmd_error(cmd_ctx *c, const char *msg);
 void cmd_errorf(cmd_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -183,6 +186,13 @@ static inline bool cmd_arg_is(const cmd_ctx *c, size_t i, const char *lit)
 bool cmd_arg_i64_or_reply(cmd_ctx *c, size_t i, int64_t *out, const char *err);
 /* A NUL-terminated copy of argv[i] truncated to cap-1 bytes, for messages. */
 const char *cmd_arg_cstr(const cmd_ctx *c, size_t i, char *tmp, size_t cap);
+
+/* INCRBYFLOAT and HINCRBYFLOAT: value + incr formatted as Redis does into
+ * out (CMD_FLOAT_OUT_BYTES), its length in *len; on NaN, infinity or a
+ * result that does not format, replies the error and returns false. */
+#define CMD_FLOAT_OUT_BYTES 5120
+bool cmd_add_float_or_reply(cmd_ctx *c, long double value, long double incr, char *out,
+                            size_t *len);
 
 /* Replies with a string object's value as a bulk string. */
 void cmd_reply_string_obj(cmd_ctx *c, const kv_obj *o);

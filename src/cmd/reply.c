@@ -1,4 +1,5 @@
 /* cmd/reply.c - rejections and shared replies, in Redis 7.0's words. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -78,6 +79,22 @@ bool cmd_arg_i64_or_reply(cmd_ctx *c, size_t i, int64_t *out, const char *err)
     if (str_to_i64(c->argv[i].ptr, c->argv[i].len, out)) return true;
     cmd_error(c, err ? err : CMD_ERR_NOT_INT);
     return false;
+}
+
+bool cmd_add_float_or_reply(cmd_ctx *c, long double value, long double incr, char *out,
+                            size_t *len)
+{
+    value += incr;
+    if (isnan(value) || isinf(value)) {
+        cmd_error(c, "ERR increment would produce NaN or Infinity");
+        return false;
+    }
+    *len = fmt_long_double_human(out, CMD_FLOAT_OUT_BYTES, value);
+    if (*len == 0) {
+        cmd_error(c, CMD_ERR_NOT_FLOAT);
+        return false;
+    }
+    return true;
 }
 
 const char *cmd_arg_cstr(const cmd_ctx *c, size_t i, char *tmp, size_t cap)

@@ -31,10 +31,10 @@
 #include "kv/listpack.h"
 #include "kv/type.h"
 
-#define DUMP_MAGIC "PLSKV001"
-#define DUMP_END "PLSKVEND"
+#define DUMP_MAGIC     "PLSKV001"
+#define DUMP_END       "PLSKVEND"
 #define DUMP_BUF_BYTES (64u * 1024)
-#define FLAG_EXPIRE 1u
+#define FLAG_EXPIRE    1u
 
 typedef struct kv_dump_writer writer;
 struct kv_dump_writer {
@@ -69,7 +69,8 @@ static void w_bytes(writer *w, const void *p, size_t n)
 static void w_u64(writer *w, uint64_t v)
 {
     uint8_t b[8];
-    for (int i = 0; i < 8; i++) b[i] = (uint8_t)(v >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        b[i] = (uint8_t)(v >> (8 * i));
     w_bytes(w, b, 8);
 }
 
@@ -171,7 +172,8 @@ static bool r_u64(reader *r, uint64_t *v)
     uint8_t b[8];
     if (!r_bytes(r, b, 8)) return false;
     *v = 0;
-    for (int i = 0; i < 8; i++) *v |= (uint64_t)b[i] << (8 * i);
+    for (int i = 0; i < 8; i++)
+        *v |= (uint64_t)b[i] << (8 * i);
     return true;
 }
 
@@ -233,15 +235,21 @@ bool kvd_get_str(kv_dump_reader *r, const char **p, size_t *len, size_t max_len)
     return true;
 }
 
-kv_lp *kvd_get_pair_listpack(kv_dump_reader *r, size_t max_bytes)
+kv_lp *kvd_get_pair_listpack(kv_dump_reader *r, size_t max_bytes,
+                             bool (*valid)(const kv_lp *lp))
 {
     uint64_t count;
     const char *p;
     size_t len;
-    if (!kvd_get_varint(r, &count) || count == 0 || count % 2 != 0 || count >= UINT32_MAX ||
-        !kvd_get_str(r, &p, &len, max_bytes))
+    if (!kvd_get_varint(r, &count) || count == 0 || count % 2 != 0 ||
+        count >= UINT32_MAX || !kvd_get_str(r, &p, &len, max_bytes))
         return NULL;
-    return lp_from_bytes(p, len, (uint32_t)count);
+    kv_lp *lp = lp_from_bytes(p, len, (uint32_t)count);
+    if (lp != NULL && !valid(lp)) {
+        lp_free(lp);
+        lp = NULL;
+    }
+    return lp;
 }
 
 void kvd_corrupt(kv_dump_reader *r)
@@ -249,7 +257,8 @@ void kvd_corrupt(kv_dump_reader *r)
     r->error = POLIS_ECORRUPT;
 }
 
-static kv_obj *load_record(kv_keyspace *ks, reader *r, char **scratch, size_t *scratch_cap)
+static kv_obj *load_record(kv_keyspace *ks, reader *r, char **scratch,
+                           size_t *scratch_cap)
 {
     uint8_t head[3];
     uint64_t key_len, revision, expire = 0, value_len = 0;

@@ -682,17 +682,9 @@ void kvcmd_hincrbyfloat(cmd_ctx *c)
         cmd_error(c, ERR_NOT_FLOAT);
         return;
     }
-    value += incr;
-    if (isnan(value) || isinf(value)) {
-        cmd_error(c, "ERR increment would produce NaN or Infinity");
-        return;
-    }
-    char out[5120];
-    size_t len = fmt_long_double_human(out, sizeof out, value);
-    if (len == 0) {
-        cmd_error(c, CMD_ERR_NOT_FLOAT);
-        return;
-    }
+    char out[CMD_FLOAT_OUT_BYTES];
+    size_t len;
+    if (!cmd_add_float_or_reply(c, value, incr, out, &len)) return;
     hash_set(c, o, c->argv[2].ptr, c->argv[2].len, out, len);
     kv_touch(c->ks, o, c->revision);
     resp_bulk(c->w, out, len);
@@ -1024,14 +1016,9 @@ static bool lp_fields_unique(const kv_lp *lp)
 
 static bool load_listpack(kv_obj *o, kv_dump_reader *r)
 {
-    kv_lp *lp = kvd_get_pair_listpack(r, HASH_LP_BYTES_MAX);
-    if (lp == NULL) return false;
-    if (!lp_fields_unique(lp)) {
-        lp_free(lp);
-        return false;
-    }
+    kv_lp *lp = kvd_get_pair_listpack(r, HASH_LP_BYTES_MAX, lp_fields_unique);
     o->v.ptr = lp;
-    return true;
+    return lp != NULL;
 }
 
 static bool load_table(kv_obj *o, kv_dump_reader *r)

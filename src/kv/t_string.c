@@ -116,8 +116,8 @@ static bool parse_set_options(cmd_ctx *c, size_t from, bool is_set, int *flags,
             *flags |= SET_NX;
         } else if (cmd_arg_is(c, j, "xx") && !(f & (SET_NX | SET_IFEQ)) && is_set) {
             *flags |= SET_XX;
-        } else if (cmd_arg_is(c, j, "ifeq") && has_next && !(f & (SET_NX | SET_XX | SET_IFEQ)) &&
-                   is_set) {
+        } else if (cmd_arg_is(c, j, "ifeq") && has_next &&
+                   !(f & (SET_NX | SET_XX | SET_IFEQ)) && is_set) {
             *flags |= SET_IFEQ;
             *ifeq_arg = ++j;
         } else if (cmd_arg_is(c, j, "get") && is_set) {
@@ -202,18 +202,23 @@ static void set_generic(cmd_ctx *c, int flags, size_t key_arg, size_t val_arg,
     if (expire_arg && !expire_ms_or_reply(c, expire_arg, flags, &expire_at)) return;
     const cmd_arg *key = &c->argv[key_arg];
     bool ifeq_holds = true;
-    if ((flags & SET_IFEQ) && !ifeq_holds_or_reply(c, key_arg, ifeq_arg, &ifeq_holds)) return;
+    if ((flags & SET_IFEQ) && !ifeq_holds_or_reply(c, key_arg, ifeq_arg, &ifeq_holds))
+        return;
     if (flags & SET_GET) {
         kv_obj *old;
         if (!lookup_string_read(c, key_arg, &old)) return;
-        if (old) cmd_reply_string_obj(c, old);
-        else resp_null(c->w);
+        if (old)
+            cmd_reply_string_obj(c, old);
+        else
+            resp_null(c->w);
     }
     kv_obj *found = kv_lookup_write(c->ks, key->ptr, key->len, c->now_ms);
     if (((flags & SET_NX) && found) || ((flags & SET_XX) && !found) || !ifeq_holds) {
         if (!(flags & SET_GET)) {
-            if (int_replies) resp_int(c->w, 0);
-            else resp_null(c->w);
+            if (int_replies)
+                resp_int(c->w, 0);
+            else
+                resp_null(c->w);
         }
         return;
     }
@@ -223,8 +228,10 @@ static void set_generic(cmd_ctx *c, int flags, size_t key_arg, size_t val_arg,
         kv_set_expire(c->ks, o, expire_at);
     }
     if (!(flags & SET_GET)) {
-        if (int_replies) resp_int(c->w, 1);
-        else resp_ok(c->w);
+        if (int_replies)
+            resp_int(c->w, 1);
+        else
+            resp_ok(c->w);
     }
 }
 
@@ -256,16 +263,20 @@ void kvcmd_get(cmd_ctx *c)
 {
     kv_obj *o;
     if (!lookup_string_read(c, 1, &o)) return;
-    if (o) cmd_reply_string_obj(c, o);
-    else resp_null(c->w);
+    if (o)
+        cmd_reply_string_obj(c, o);
+    else
+        resp_null(c->w);
 }
 
 void kvcmd_getset(cmd_ctx *c)
 {
     kv_obj *o;
     if (!lookup_string_write(c, 1, &o)) return;
-    if (o) cmd_reply_string_obj(c, o);
-    else resp_null(c->w);
+    if (o)
+        cmd_reply_string_obj(c, o);
+    else
+        resp_null(c->w);
     set_string(c, &c->argv[1], &c->argv[2], o, false);
 }
 
@@ -313,8 +324,10 @@ void kvcmd_mget(cmd_ctx *c)
     resp_array(c->w, c->argc - 1);
     for (size_t i = 1; i < c->argc; i++) {
         kv_obj *o = kv_lookup_read(c->ks, c->argv[i].ptr, c->argv[i].len, c->now_ms);
-        if (o && o->type == KV_STRING) cmd_reply_string_obj(c, o);
-        else resp_null(c->w);
+        if (o && o->type == KV_STRING)
+            cmd_reply_string_obj(c, o);
+        else
+            resp_null(c->w);
     }
 }
 
@@ -336,8 +349,10 @@ static void mset_generic(cmd_ctx *c, bool nx)
         kv_obj *o = kv_lookup_write(c->ks, c->argv[i].ptr, c->argv[i].len, c->now_ms);
         set_string(c, &c->argv[i], &c->argv[i + 1], o, false);
     }
-    if (nx) resp_int(c->w, 1);
-    else resp_ok(c->w);
+    if (nx)
+        resp_int(c->w, 1);
+    else
+        resp_ok(c->w);
 }
 
 void kvcmd_mset(cmd_ctx *c)
@@ -438,17 +453,9 @@ void kvcmd_incrbyfloat(cmd_ctx *c)
         cmd_error(c, CMD_ERR_NOT_FLOAT);
         return;
     }
-    value += incr;
-    if (isnan(value) || isinf(value)) {
-        cmd_error(c, "ERR increment would produce NaN or Infinity");
-        return;
-    }
-    char out[5120];
-    size_t len = fmt_long_double_human(out, sizeof out, value);
-    if (len == 0) {
-        cmd_error(c, CMD_ERR_NOT_FLOAT);
-        return;
-    }
+    char out[CMD_FLOAT_OUT_BYTES];
+    size_t len;
+    if (!cmd_add_float_or_reply(c, value, incr, out, &len)) return;
     /* Redis stores the result with createStringObject: never "int". */
     kv_obj *fresh = kv_obj_new_plain(c->argv[1].ptr, c->argv[1].len, out, len);
     store(c, o, fresh, true);

@@ -806,14 +806,9 @@ static bool zzl_valid(const kv_lp *lp)
 
 static bool load_listpack(kv_obj *o, kv_dump_reader *r)
 {
-    kv_lp *lp = kvd_get_pair_listpack(r, ZSET_LISTPACK_BYTES_SAFE);
-    if (lp == NULL) return false;
-    if (!zzl_valid(lp)) {
-        lp_free(lp);
-        return false;
-    }
+    kv_lp *lp = kvd_get_pair_listpack(r, ZSET_LISTPACK_BYTES_SAFE, zzl_valid);
     o->v.ptr = lp;
-    return true;
+    return lp != NULL;
 }
 
 static bool load_skiplist(kv_obj *o, kv_dump_reader *r)

@@ -42,9 +42,10 @@ bool kvd_get_double(kv_dump_reader *r, double *v); /* refuses NaN */
 bool kvd_get_str(kv_dump_reader *r, const char **p, size_t *len, size_t max_len);
 /* The listpack form of the pair-encoded types (hash fields and values,
  * sorted set members and scores): a varint entry count (even, > 0), then
- * the entries' bytes as a string of at most max_bytes. NULL if malformed
- * (the caller still checks what its type needs of the entries). */
-struct kv_lp *kvd_get_pair_listpack(kv_dump_reader *r, size_t max_bytes);
+ * the entries' bytes as a string of at most max_bytes, which must also pass
+ * the type's own check `valid`. NULL if malformed. */
+struct kv_lp *kvd_get_pair_listpack(kv_dump_reader *r, size_t max_bytes,
+                                    bool (*valid)(const struct kv_lp *lp));
 /* Marks the stream corrupt (a type found an impossible value); every later
  * get fails. */
 void kvd_corrupt(kv_dump_reader *r);
