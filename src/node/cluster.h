@@ -24,9 +24,6 @@ struct node_server;
 struct node_client;
 typedef struct node_cluster node_cluster;
 
-/* The data group every node hosts (group 0 is reserved for the meta group
- * of the partitioning issue). */
-#define CLUSTER_DATA_GROUP 1
 
 /* Starts cluster mode from the server's configuration; writes cluster.conf
  * on first start. Returns 0 or a POLIS_E... code (logged). */
@@ -44,6 +41,10 @@ bool cluster_route(node_cluster *c, struct node_client *cl, cmd_def *d, const cm
                    size_t argc, int64_t now_ms);
 /* The keyspace local commands should see (the data group's replica). */
 kv_keyspace *cluster_keyspace(node_cluster *c);
+/* CLUSTER SLOTS, SHARDS, NODES, INFO or MYID (by subcommand name). */
+void cluster_topology(node_cluster *c, const char *what, resp_writer *w);
+/* Keys and keys with a TTL over the shards this node holds a replica of. */
+void cluster_keyspace_totals(node_cluster *c, size_t *keys, size_t *expires);
 /* Appends the INFO "replication" section. */
 void cluster_info_replication(node_cluster *c, buf *out);
 /* INFO persistence: the WAL's flush and fsync counters. */

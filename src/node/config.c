@@ -69,6 +69,15 @@ static const config_row rows[] = {
      "cluster id checked by peers; 0 = derived from --peers (0)"},
     {"cluster-leader-wait-ms", CK_INT, OFF(cluster_leader_wait_ms), 0, 600000, true,
      "how long a request waits for a leader before -CLUSTERDOWN (2000)"},
+    {"cluster-shards", CK_INT, OFF(cluster_shards), 0, 4096, false,
+     "shards (Raft groups over the 16384 slots) created when the cluster first forms; "
+     "0 = wait for CLUSTER CREATE (1)"},
+    {"cluster-replicas", CK_INT, OFF(cluster_replicas), 1, 7, false,
+     "replicas per shard, capped by the number of nodes (3)"},
+    {"cluster-redirect", CK_BOOL, OFF(cluster_redirect), 0, 1, true,
+     "answer -MOVED slot host:port for a slot led elsewhere instead of forwarding (no)"},
+    {"zone", CK_STRING, OFF(zone), 0, 0, false,
+     "this node's zone label; replicas of a shard go to distinct zones (\"\")"},
     {"raft-snapshot-entries", CK_INT, OFF(raft_snapshot_entries), 10, INT64_MAX, false,
      "snapshot the keyspace after this many applied writes (100000)"},
     {"raft-tick-ms", CK_INT, OFF(raft_tick_ms), 5, 1000, false,
@@ -134,6 +143,8 @@ void config_defaults(node_config *cfg)
     cfg->client_output_pause_bytes = 64ll * 1024 * 1024;
     cfg->active_expire_enabled = 1;
     cfg->cluster_leader_wait_ms = 2000;
+    cfg->cluster_shards = 1;
+    cfg->cluster_replicas = 3;
     cfg->raft_snapshot_entries = 100000;
     cfg->maxmemory_policy = KV_EVICT_NOEVICTION;
     cfg->maxmemory_samples = 5;

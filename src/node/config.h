@@ -53,6 +53,10 @@ typedef struct node_config {
     char peers[CONFIG_STRING_BYTES_MAX];
     int64_t cluster_id;            /* 0: derived from the peer list */
     int64_t cluster_leader_wait_ms; /* requests wait this long for a leader */
+    int64_t cluster_shards;   /* shards created when the cluster forms (0: wait for CREATE) */
+    int64_t cluster_replicas; /* R: replicas per shard, capped by the node count */
+    int64_t cluster_redirect; /* bool: -MOVED to the slot's leader instead of forwarding */
+    char zone[CONFIG_STRING_BYTES_MAX]; /* this node's zone label ("" = none) */
     int64_t raft_snapshot_entries;  /* applied entries between snapshots */
     int64_t raft_tick_ms;           /* raft clock tick; elections after 10-20 */
     /* A deliberate safety bug for the chaos tests (bool): every node serves

@@ -12,6 +12,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "cluster/meta.h"
 #include "cmd/entry.h"
 #include "node/server.h"
 
@@ -52,7 +53,9 @@ struct node_group {
     group_host *host;
     uint64_t id;
     raft *r;
+    bool is_meta; /* group 0: the meta state machine instead of a keyspace */
     kv_keyspace ks;
+    meta_state meta;
     /* The ready batch being consumed (taken, not yet released: only while a
      * received snapshot is being saved does this last beyond one call). */
     bool outstanding;
@@ -85,6 +88,7 @@ struct group_host {
     uv_check_t pass;
     rng rng;
     bool closing;
+    bool meta_changed;    /* a meta entry applied since group_host_meta_changed */
     size_t jobs;          /* WAL syncs and snapshot jobs still to call back */
     int handles_open;     /* tick and pass, until their close callbacks */
 };
@@ -148,6 +152,38 @@ static void fail_list(pending_list *l, const char *error)
 
 /* ---- Applying committed entries --------------------------------------------- */
 
+/* A meta entry: one meta_cmd, validated by meta_apply against the state it
+ * meets (a refused one changes nothing, identically on every replica). */
+static void apply_meta_entry(node_group *g, const raft_entry *e, pending *mine)
+{
+    meta_cmd mc;
+    char why[160] = "";
+    int rv = meta_decode(e->data, e->len, &mc);
+    if (rv != 0) {
+        log_warning("group %llu: undecodable meta entry at index %llu skipped",
+                    (unsigned long long)g->id, (unsigned long long)e->index);
+        snprintf(why, sizeof why, "the meta entry is malformed");
+    } else {
+        rv = meta_apply(&g->meta, &mc, why, sizeof why);
+        if (rv != 0)
+            log_verbose("group %llu: meta change at %llu refused: %s", (unsigned long long)g->id,
+                        (unsigned long long)e->index, why);
+        else
+            g->host->meta_changed = true;
+    }
+    if (mine == NULL) return;
+    if (mine->term != e->term) {
+        fail(mine, ERR_NOT_APPLIED);
+        return;
+    }
+    buf_clear(&g->scratch);
+    resp_writer w = {&g->scratch, mine->resp_proto};
+    if (rv == 0) resp_ok(&w);
+    else resp_errorf(&w, "ERR %s", why);
+    mine->done(mine->arg, 0, g->scratch.data, g->scratch.len);
+    mem_free(mine);
+}
+
 static void apply_entry(node_group *g, const raft_entry *e)
 {
     g->applied = e->index;
@@ -161,6 +197,10 @@ static void apply_entry(node_group *g, const raft_entry *e)
     if (e->type != RAFT_ENTRY_NORMAL || e->len == 0) {
         /* A configuration change or a leader's no-op took the index. */
         if (mine) fail(mine, ERR_NOT_APPLIED);
+        return;
+    }
+    if (g->is_meta) {
+        apply_meta_entry(g, e, mine);
         return;
     }
     cmd_entry ce;
@@ -236,7 +276,8 @@ struct snap_job {
     int error;
     bool waiting;     /* a wal_snapshot_wait callback is still to come */
     bool pipe_done;   /* the pipe closed while waiting: finish in the callback */
-    /* Memory side (a received snapshot). */
+    /* Memory side (a received snapshot, or the meta state's dump). */
+    buf owned;
     const char *data;
     size_t len, off;
     void (*finished)(snap_job *job, int status);
@@ -412,6 +453,7 @@ static void pipe_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
 static void snapshot_taken(snap_job *job, int status)
 {
     node_group *g = job->g;
+    buf_free(&job->owned);
     g->snapshotting = false;
     g->job = NULL;
     g->host->jobs--;
@@ -462,6 +504,22 @@ static void take_snapshot(node_group *g)
     job->meta.index = index;
     job->meta.term = raft_term_at(g->r, index);
     job->meta.conf = *raft_conf_of(g->r);
+    if (g->is_meta) {
+        /* The meta state is small: dumped in memory, written like a
+         * received snapshot. */
+        if (job->meta.term == 0 || wal_snapshot_begin(g->host->w, g->id, &job->meta, &job->sw) != 0) {
+            mem_free(job);
+            return;
+        }
+        meta_dump(&g->meta, &job->owned);
+        job->data = job->owned.data;
+        job->len = job->owned.len;
+        g->job = job;
+        g->host->jobs++;
+        g->snapshotting = true;
+        snap_feed(job->sw, 0, job);
+        return;
+    }
     int fds[2];
     if (job->meta.term == 0 || pipe(fds) != 0) {
         mem_free(job);
@@ -509,6 +567,13 @@ static int read_mem(void *priv, void *dst, size_t len)
     memcpy(dst, m->data + m->off, len);
     m->off += len;
     return 0;
+}
+
+/* Replaces the group's state machine with a snapshot's. */
+static int load_state(node_group *g, mem_reader *src)
+{
+    if (g->is_meta) return meta_load(&g->meta, src->data, src->len);
+    return kv_load(&g->ks, read_mem, src);
 }
 
 /* ---- Ready batches ---------------------------------------------------------------- */
@@ -633,7 +698,7 @@ static void snapshot_saved(snap_job *job, int status)
 static bool install_snapshot(node_group *g, const raft_snapshot_meta *meta)
 {
     mem_reader src = {g->recv.data, g->recv.len, 0};
-    if (g->recv.len != meta->size_bytes || kv_load(&g->ks, read_mem, &src) != 0) {
+    if (g->recv.len != meta->size_bytes || load_state(g, &src) != 0) {
         log_warning("group %llu: received snapshot at %llu is damaged",
                     (unsigned long long)g->id, (unsigned long long)meta->index);
         abort(); /* the state machine is no longer trustworthy */
@@ -779,7 +844,8 @@ static void expire_timeouts(pending_list *l, uint64_t now, const char *error)
  * own: ARCHITECTURE §6). One batch in flight at a time. */
 static void expire_cycle(node_group *g)
 {
-    if (raft_role_of(g->r) != RAFT_LEADER || g->applied < g->expire_pending) return;
+    if (g->is_meta || raft_role_of(g->r) != RAFT_LEADER || g->applied < g->expire_pending)
+        return;
     int64_t now = node_now_ms();
     kv_obj *expired[EXPIRE_SAMPLE_KEYS];
     size_t found;
@@ -820,7 +886,9 @@ static node_group *group_alloc(group_host *h, uint64_t id)
     node_group *g = mem_calloc(1, sizeof *g);
     g->host = h;
     g->id = id;
+    g->is_meta = id == GROUP_META;
     kv_init(&g->ks, rng_mix64(id ^ 0x706f6c6973ull));
+    meta_init(&g->meta, 3);
     g->round = 1;
     if (h->count == h->cap) {
         h->cap = h->cap ? h->cap * 2 : 8;
@@ -884,7 +952,7 @@ static int group_recover(group_host *h, uint64_t id)
         rv = wal_snapshot_read(h->w, id, snap.index, 0, data.data, (size_t)snap.size_bytes,
                                &nread);
         mem_reader src = {data.data, nread, 0};
-        if (rv == 0 && nread == snap.size_bytes) rv = kv_load(&g->ks, read_mem, &src);
+        if (rv == 0 && nread == snap.size_bytes) rv = load_state(g, &src);
         else if (rv == 0) rv = POLIS_ECORRUPT;
         buf_free(&data);
         if (rv != 0) return rv;
@@ -996,6 +1064,7 @@ static void destroy_host(group_host *h)
         node_group *g = h->groups[i];
         raft_free(g->r);
         kv_destroy(&g->ks);
+        meta_destroy(&g->meta);
         buf_free(&g->recv);
         buf_free(&g->scratch);
         mem_free(g);
@@ -1045,7 +1114,7 @@ void group_host_fail_all(group_host *h, const char *error)
 int group_propose(node_group *g, const cmd_arg *argv, size_t argc, int resp_proto,
                   int64_t now_ms, group_done_fn *done, void *arg)
 {
-    if (raft_role_of(g->r) != RAFT_LEADER) return RAFT_E_NOT_LEADER;
+    if (g->is_meta || raft_role_of(g->r) != RAFT_LEADER) return RAFT_E_NOT_LEADER;
     buf_clear(&g->scratch);
     cmd_entry_encode(&g->scratch, CMD_ENTRY_COMMAND, now_ms, argv, argc);
     raft_index index;
@@ -1060,6 +1129,49 @@ int group_propose(node_group *g, const cmd_arg *argv, size_t argc, int resp_prot
     p->arg = arg;
     list_push(&g->proposals, p);
     return 0;
+}
+
+int group_propose_meta(node_group *g, const meta_cmd *mc, int resp_proto,
+                       group_done_fn *done, void *arg)
+{
+    if (!g->is_meta) return RAFT_E_NOT_LEADER;
+    if (raft_role_of(g->r) != RAFT_LEADER) return RAFT_E_NOT_LEADER;
+    buf_clear(&g->scratch);
+    meta_encode(mc, &g->scratch);
+    raft_index index;
+    int rv = raft_propose(g->r, g->scratch.data, (uint32_t)g->scratch.len, &index);
+    if (rv != RAFT_OK) return rv;
+    pending *p = mem_calloc(1, sizeof *p);
+    p->index = index;
+    p->term = raft_term_of(g->r);
+    p->resp_proto = resp_proto;
+    p->deadline_ms = uv_now(g->host->loop) + g->host->cfg.request_timeout_ms;
+    p->done = done;
+    p->arg = arg;
+    list_push(&g->proposals, p);
+    return 0;
+}
+
+const meta_state *group_meta(const node_group *g)
+{
+    return g->is_meta ? &g->meta : NULL;
+}
+
+bool group_host_meta_changed(group_host *h)
+{
+    bool changed = h->meta_changed;
+    h->meta_changed = false;
+    return changed;
+}
+
+size_t group_host_count(const group_host *h)
+{
+    return h->count;
+}
+
+node_group *group_host_at(group_host *h, size_t i)
+{
+    return i < h->count ? h->groups[i] : NULL;
 }
 
 int group_read_barrier(node_group *g, group_done_fn *done, void *arg)

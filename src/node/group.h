@@ -23,10 +23,16 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "cluster/meta.h"
 #include "cmd/cmd.h"
 #include "kv/kv.h"
 #include "raft/raft.h"
 #include "wal/wal.h"
+
+/* Group 0 is the meta group: its state machine is the cluster's shape
+ * (cluster/meta.h), its entries encoded meta commands; every other group
+ * is a shard, its state machine a keyspace. */
+#define GROUP_META 0
 
 typedef struct group_host group_host;
 typedef struct node_group node_group;
@@ -78,6 +84,18 @@ void group_host_step(group_host *h, const raft_msg *m);
  * RAFT_E_NOT_LEADER (see group_leader), RAFT_E_BUSY, RAFT_E_TOO_BIG. */
 int group_propose(node_group *g, const cmd_arg *argv, size_t argc, int resp_proto,
                   int64_t now_ms, group_done_fn *done, void *arg);
+
+/* Proposes a change of the meta state (the meta group only); done gets +OK
+ * once it applied, or -ERR with the reason meta_apply refused it. Failures
+ * as for group_propose. */
+int group_propose_meta(node_group *g, const meta_cmd *mc, int resp_proto,
+                       group_done_fn *done, void *arg);
+/* The meta state as this replica applied it (NULL for a shard's group). */
+const meta_state *group_meta(const node_group *g);
+/* Whether a meta entry was applied since the last call (clears the flag). */
+bool group_host_meta_changed(group_host *h);
+size_t group_host_count(const group_host *h);
+node_group *group_host_at(group_host *h, size_t i);
 
 /* A linearizable read: done(arg, 0, NULL, 0) is called once this node has
  * applied everything committed before the read arrived (ReadIndex, on the

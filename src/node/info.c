@@ -254,11 +254,11 @@ static void section_commandstats(node_server *s, buf *out)
 
 static void section_keyspace(node_server *s, buf *out)
 {
-    const kv_keyspace *ks = s->cluster ? cluster_keyspace(s->cluster) : &s->ks;
+    size_t keys = kv_size(&s->ks), expires = s->ks.volatile_count;
+    if (s->cluster) cluster_keyspace_totals(s->cluster, &keys, &expires);
     buf_append_str(out, "# Keyspace\r\n");
-    if (kv_size(ks) > 0)
-        buf_append_fmt(out, "db0:keys=%zu,expires=%zu,avg_ttl=0\r\n", kv_size(ks),
-                       ks->volatile_count);
+    if (keys > 0)
+        buf_append_fmt(out, "db0:keys=%zu,expires=%zu,avg_ttl=0\r\n", keys, expires);
 }
 
 typedef void section_fn(node_server *s, buf *out);

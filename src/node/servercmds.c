@@ -10,6 +10,7 @@
 #include "base/mem.h"
 #include "base/util.h"
 #include "cluster/slot.h"
+#include "node/cluster.h"
 #include "node/server.h"
 #include "node/servercmds.h"
 #include "kv/cmds.h"
@@ -607,16 +608,43 @@ void nodecmd_cluster_keyslot(cmd_ctx *c)
     resp_int(c->w, slot_of_key(c->argv[2].ptr, c->argv[2].len));
 }
 
+/* CLUSTER SLOTS | SHARDS | NODES | INFO | MYID: the shard map as cluster
+ * clients read it (node/cluster.c, cluster/topology.c). CLUSTER CREATE is
+ * routed by the cluster and only reaches here on a standalone node. */
+void nodecmd_cluster_topology(cmd_ctx *c)
+{
+    if (c->server->cluster == NULL) {
+        cmd_error(c, "ERR This instance has cluster support disabled");
+        return;
+    }
+    cluster_topology(c->server->cluster, c->cmd->name, c->w);
+}
+
 void nodecmd_cluster_help(cmd_ctx *c)
 {
     static const char *const lines[] = {
         "CLUSTER <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
         "COUNTKEYSINSLOT <slot>",
         "    Return the number of keys in <slot>.",
+        "CREATE <shards> [<replicas>]",
+        "    Create the first shards of a cluster whose nodes wait for it",
+        "    (started with cluster-shards 0).",
         "GETKEYSINSLOT <slot> <count>",
         "    Return key names stored by this node in a slot.",
+        "INFO",
+        "    Return information about the cluster.",
         "KEYSLOT <key>",
         "    Return the hash slot for <key>.",
+        "MYID",
+        "    Return the node id.",
+        "NODES",
+        "    Return cluster configuration seen by node. Output format:",
+        "    <id> <ip:port@bus-port> <flags> <master> <pings> <pongs> <epoch> <link> <slot> ...",
+        "SHARDS",
+        "    Return information about slot range mappings and the nodes serving them.",
+        "SLOTS",
+        "    Return information about slots range mappings. Each range is made of:",
+        "    start, end, master and replicas IP addresses, ports and ids",
         "HELP",
         "    Print this help.",
     };

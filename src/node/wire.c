@@ -78,6 +78,7 @@ void wire_scratch_free(wire_scratch *s)
 {
     mem_free(s->entries);
     mem_free(s->args);
+    mem_free(s->leaders);
     *s = (wire_scratch)WIRE_SCRATCH_INIT;
 }
 
@@ -635,6 +636,8 @@ void wire_encode_forward(buf *b, const wire_forward *f)
     p = put_u64(p, f->trace_id);
     p = put_u8(p, f->resp);
     p = put_u32(p, f->flags);
+    p = put_u64(p, f->group);
+    p = put_u64(p, f->epoch);
     p = put_u32(p, f->argc);
     for (uint32_t i = 0; i < f->argc; i++) {
         p = put_u32(p, (uint32_t)f->argv[i].len);
@@ -655,6 +658,8 @@ int wire_decode_forward(const void *p, size_t len, const wire_limits *limits,
     if (f->resp != 2 && f->resp != 3)
         return cur_fail(&c, "forward RESP version not 2 or 3");
     f->flags = take_u32(&c);
+    f->group = take_u64(&c);
+    f->epoch = take_u64(&c);
     uint32_t argc = take_u32(&c);
     if (argc == 0) return cur_fail(&c, "forward without arguments");
     if (argc > limits->forward_args_max)
@@ -675,6 +680,37 @@ int wire_decode_forward(const void *p, size_t len, const wire_limits *limits,
     }
     f->argv = s->args;
     f->argc = argc;
+    return cur_expect_end(&c);
+}
+
+void wire_encode_leaders(buf *b, const wire_leader *l, uint32_t count)
+{
+    PASSERT(count <= WIRE_LEADERS_MAX);
+    size_t n = 4 + (size_t)count * 16;
+    uint8_t *w = reserve(b, n);
+    uint8_t *p = put_u32(w, count);
+    for (uint32_t i = 0; i < count; i++) {
+        p = put_u64(p, l[i].group);
+        p = put_u64(p, l[i].term);
+    }
+    commit(b, p, n);
+}
+
+int wire_decode_leaders(const void *p, size_t len, wire_scratch *s, const wire_leader **out,
+                        uint32_t *count, wire_error *err)
+{
+    cursor c = cursor_make(p, len, err);
+    if (len < 4) return cur_fail(&c, "leaders header truncated");
+    uint32_t n = take_u32(&c);
+    if (n > WIRE_LEADERS_MAX) return cur_fail(&c, "leaders count over the limit");
+    if ((uint64_t)n * 16 != cur_left(&c)) return cur_fail(&c, "leaders count disagrees with the payload");
+    s->leaders = grow(s->leaders, &s->leaders_cap, n ? n : 1, sizeof *s->leaders);
+    for (uint32_t i = 0; i < n; i++) {
+        s->leaders[i].group = take_u64(&c);
+        s->leaders[i].term = take_u64(&c);
+    }
+    *out = s->leaders;
+    *count = n;
     return cur_expect_end(&c);
 }
 

@@ -50,8 +50,9 @@
 
 /* Versions this build speaks; a handshake offers the range and the acceptor
  * picks the highest version both sides speak. */
-#define WIRE_VERSION_MIN 1
-#define WIRE_VERSION_MAX 1
+/* 2: FORWARD carries the group and map epoch; LEADERS. */
+#define WIRE_VERSION_MIN 2
+#define WIRE_VERSION_MAX 2
 
 #define WIRE_MAGIC       "POLISPEER"
 #define WIRE_MAGIC_BYTES 9
@@ -78,7 +79,8 @@
     X(PONG, 5, false, "pong")                                                            \
     X(RAFT, 16, true, "raft")                                                            \
     X(FORWARD, 17, true, "forward")                                                      \
-    X(REPLY, 18, true, "reply")
+    X(REPLY, 18, true, "reply")                                                          \
+    X(LEADERS, 19, true, "leaders")
 
 enum wire_frame_type {
 #define WIRE_FRAME_TYPE_ENUM(name, code, is_data, text) WIRE_##name = code,
@@ -126,10 +128,12 @@ typedef struct wire_scratch {
     uint32_t entries_cap;
     cmd_arg *args;
     uint32_t args_cap;
+    struct wire_leader *leaders;
+    uint32_t leaders_cap;
 } wire_scratch;
 
 /* clang-format off */
-#define WIRE_SCRATCH_INIT {NULL, 0, NULL, 0}
+#define WIRE_SCRATCH_INIT {NULL, 0, NULL, 0, NULL, 0}
 /* clang-format on */
 void wire_scratch_free(wire_scratch *s);
 
@@ -285,19 +289,23 @@ int wire_raft_iter_next(wire_raft_iter *it, const wire_limits *limits, wire_scra
  *    8  u64  trace_id     0: not traced
  *   16  u8   resp         the client's protocol, 2 or 3
  *   17  u32  flags        the host's; the codec does not interpret them
- *   21  u32  argc         1 .. forward_args_max
- *   25  argc x (u32 len, len bytes)
+ *   21  u64  group        the Raft group (shard) the request is for
+ *   29  u64  epoch        the shard map epoch the forwarder routed with
+ *   37  u32  argc         1 .. forward_args_max
+ *   41  argc x (u32 len, len bytes)
  * Nothing may follow the last argument. */
 typedef struct wire_forward {
     uint64_t request_id;
     uint64_t trace_id;
     uint8_t resp;
     uint32_t flags;
+    uint64_t group;
+    uint64_t epoch;
     const cmd_arg *argv; /* decoded: into scratch; ptr fields into the input */
     uint32_t argc;
 } wire_forward;
 
-#define WIRE_FORWARD_HEADER_BYTES 25
+#define WIRE_FORWARD_HEADER_BYTES 41
 
 size_t wire_forward_bytes(const wire_forward *f);
 void wire_encode_forward(buf *b, const wire_forward *f);
@@ -316,5 +324,24 @@ typedef struct wire_reply {
 
 void wire_encode_reply(buf *b, uint64_t request_id, const void *resp_bytes, size_t len);
 int wire_decode_reply(const void *p, size_t len, wire_reply *r, wire_error *err);
+
+/* ---- LEADERS -------------------------------------------------------------- */
+
+/* LEADERS: the groups the sender leads, so every node knows where each
+ * shard's leader is (routing, CLUSTER SLOTS) without hosting it.
+ *    0  u32  count        0 .. leaders_max
+ *    4  count x (u64 group, u64 term)
+ * Nothing may follow. */
+typedef struct wire_leader {
+    uint64_t group;
+    uint64_t term;
+} wire_leader;
+
+#define WIRE_LEADERS_MAX 65536u
+
+void wire_encode_leaders(buf *b, const wire_leader *l, uint32_t count);
+/* Decodes into scratch-owned storage (*out valid until the next decode with s). */
+int wire_decode_leaders(const void *p, size_t len, wire_scratch *s, const wire_leader **out,
+                        uint32_t *count, wire_error *err);
 
 #endif

@@ -403,7 +403,7 @@ static bool raw_closed(int fd)
 static void raw_handshake(int fd, uint64_t as_id, uint64_t to_id)
 {
     buf payload = BUF_INIT, frame = BUF_INIT;
-    wire_handshake h = {1, 1, CLUSTER, as_id, to_id};
+    wire_handshake h = {WIRE_VERSION_MIN, WIRE_VERSION_MAX, CLUSTER, as_id, to_id};
     wire_encode_handshake(&payload, &h);
     wire_encode_frame(&frame, WIRE_HANDSHAKE, payload.data, payload.len);
     raw_send(fd, frame.data, frame.len);

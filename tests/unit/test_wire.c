@@ -251,6 +251,13 @@ static int decode_reencode(uint8_t type, const uint8_t *p, size_t len, buf *out)
         if (rv == 0) wire_encode_reply(out, r.request_id, r.resp_bytes, r.len);
         break;
     }
+    case WIRE_LEADERS: {
+        const wire_leader *l;
+        uint32_t n;
+        rv = wire_decode_leaders(p, len, &s, &l, &n, &err);
+        if (rv == 0) wire_encode_leaders(out, l, n);
+        break;
+    }
     default:
         fail_msg("no decoder for type %u", type);
     }
@@ -306,6 +313,8 @@ static void rand_payload(rng *r, uint8_t type, buf *out)
                           .trace_id = rand_u64(r),
                           .resp = (uint8_t)(2 + rng_below(r, 2)),
                           .flags = (uint32_t)rand_u64(r),
+                          .group = rand_u64(r),
+                          .epoch = rand_u64(r),
                           .argv = argv,
                           .argc = (uint32_t)(1 + rng_below(r, 5))};
         for (uint32_t i = 0; i < f.argc; i++) {
@@ -321,6 +330,13 @@ static void rand_payload(rng *r, uint8_t type, buf *out)
         uint32_t len;
         const uint8_t *p = rand_bytes(r, &len, 100);
         wire_encode_reply(out, rand_u64(r), p, len);
+        break;
+    }
+    case WIRE_LEADERS: {
+        wire_leader l[4];
+        uint32_t n = (uint32_t)rng_below(r, 5);
+        for (uint32_t i = 0; i < n; i++) l[i] = (wire_leader){rand_u64(r), rand_u64(r)};
+        wire_encode_leaders(out, l, n);
         break;
     }
     default:
@@ -965,6 +981,35 @@ static void test_handshake_layout_and_rejects(void **state)
     buf_free(&b);
 }
 
+static void test_leaders_round_trip_and_rejects(void **state)
+{
+    (void)state;
+    wire_leader l[3] = {{1, 7}, {2, 8}, {UINT64_MAX, 1}};
+    buf b = BUF_INIT;
+    wire_encode_leaders(&b, l, 3);
+    assert_int_equal(b.len, 4 + 3 * 16);
+    wire_scratch s = WIRE_SCRATCH_INIT;
+    wire_error err = {0};
+    const wire_leader *d;
+    uint32_t n;
+    assert_int_equal(wire_decode_leaders(b.data, b.len, &s, &d, &n, &err), 0);
+    assert_int_equal(n, 3);
+    assert_true(d[0].group == 1 && d[0].term == 7 && d[2].group == UINT64_MAX);
+    assert_int_equal(wire_decode_leaders(b.data, b.len - 1, &s, &d, &n, &err), POLIS_EPROTO);
+    assert_string_equal(err.reason, "leaders count disagrees with the payload");
+    assert_int_equal(wire_decode_leaders(b.data, 3, &s, &d, &n, &err), POLIS_EPROTO);
+    assert_string_equal(err.reason, "leaders header truncated");
+    put_le(&b, 0, WIRE_LEADERS_MAX + 1, 4);
+    assert_int_equal(wire_decode_leaders(b.data, b.len, &s, &d, &n, &err), POLIS_EPROTO);
+    assert_string_equal(err.reason, "leaders count over the limit");
+    buf_clear(&b);
+    wire_encode_leaders(&b, l, 0);
+    assert_int_equal(wire_decode_leaders(b.data, b.len, &s, &d, &n, &err), 0);
+    assert_int_equal(n, 0);
+    wire_scratch_free(&s);
+    buf_free(&b);
+}
+
 static void test_forward_round_trip_and_rejects(void **state)
 {
     (void)state;
@@ -973,18 +1018,21 @@ static void test_forward_round_trip_and_rejects(void **state)
                       .trace_id = 7,
                       .resp = 3,
                       .flags = 0x80000001u,
+                      .group = 9,
+                      .epoch = 1234567,
                       .argv = argv,
                       .argc = 3};
     buf b = BUF_INIT;
     wire_encode_forward(&b, &f);
     assert_int_equal(b.len, wire_forward_bytes(&f));
-    assert_int_equal(b.len, 25 + 4 + 3 + 4 + 3 + 4);
+    assert_int_equal(b.len, 41 + 4 + 3 + 4 + 3 + 4);
     wire_scratch s = WIRE_SCRATCH_INIT;
     wire_forward d;
     wire_error err = {0};
     assert_int_equal(wire_decode_forward(b.data, b.len, &limits, &s, &d, &err), 0);
     assert_true(d.request_id == 42 && d.trace_id == 7 && d.resp == 3);
     assert_int_equal(d.flags, 0x80000001u);
+    assert_true(d.group == 9 && d.epoch == 1234567);
     assert_int_equal(d.argc, 3);
     assert_memory_equal(d.argv[0].ptr, "SET", 3);
     assert_memory_equal(d.argv[1].ptr, "key", 3);
@@ -996,21 +1044,21 @@ static void test_forward_round_trip_and_rejects(void **state)
                      POLIS_EPROTO);
     assert_string_equal(err.reason, "forward RESP version not 2 or 3");
     b.data[16] = 2;
-    put_le(&b, 21, 0, 4);
+    put_le(&b, 37, 0, 4);
     assert_int_equal(wire_decode_forward(b.data, b.len, &limits, &s, &d, &err),
                      POLIS_EPROTO);
     assert_string_equal(err.reason, "forward without arguments");
-    put_le(&b, 21, 1000, 4);
+    put_le(&b, 37, 1000, 4);
     assert_int_equal(wire_decode_forward(b.data, b.len, &limits, &s, &d, &err),
                      POLIS_EPROTO);
     assert_string_equal(err.reason, "forward argc exceeds the payload");
     wire_limits tight = limits;
     tight.forward_args_max = 2;
-    put_le(&b, 21, 3, 4);
+    put_le(&b, 37, 3, 4);
     assert_int_equal(wire_decode_forward(b.data, b.len, &tight, &s, &d, &err),
                      POLIS_EPROTO);
     assert_string_equal(err.reason, "forward argc over the limit");
-    put_le(&b, 21, 2, 4);
+    put_le(&b, 37, 2, 4);
     assert_int_equal(wire_decode_forward(b.data, b.len, &limits, &s, &d, &err),
                      POLIS_EPROTO);
     assert_string_equal(err.reason, "trailing bytes after the payload");
@@ -1057,6 +1105,7 @@ int main(void)
         cmocka_unit_test(test_raft_scratch_reuse),
         cmocka_unit_test(test_handshake_layout_and_rejects),
         cmocka_unit_test(test_forward_round_trip_and_rejects),
+        cmocka_unit_test(test_leaders_round_trip_and_rejects),
         cmocka_unit_test(test_reply_round_trip),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
