@@ -1631,7 +1631,16 @@ void cluster_info_replication(node_cluster *c, buf *out)
 {
     buf_append_str(out, "# Replication\r\n");
     node_group *first = first_shard(c);
-    info_group(c, first ? first : c->meta, out);
+    if (first) {
+        info_group(c, first, out);
+    } else {
+        /* No shard here yet: no data leader to report. */
+        buf_append_fmt(out,
+                       "role:slave\r\nnode_id:%llu\r\ngroup:0\r\nterm:0\r\nleader:0\r\n"
+                       "commit_index:0\r\napplied_index:0\r\nlast_index:0\r\n"
+                       "raft_role:none\r\n",
+                       (unsigned long long)c->node_id);
+    }
     const meta_state *m = map_of(c);
     buf_append_fmt(out, "meta_leader:%llu\r\nmeta_epoch:%llu\r\nshards:%zu\r\n",
                    (unsigned long long)group_leader(c->meta),

@@ -252,6 +252,12 @@ static void section_commandstats(node_server *s, buf *out)
     }
 }
 
+/* Cluster clients (redis-py's RedisCluster) check cluster_enabled. */
+static void section_cluster(node_server *s, buf *out)
+{
+    buf_append_fmt(out, "# Cluster\r\ncluster_enabled:%d\r\n", s->cluster ? 1 : 0);
+}
+
 static void section_keyspace(node_server *s, buf *out)
 {
     size_t keys = kv_size(&s->ks), expires = s->ks.volatile_count;
@@ -276,6 +282,7 @@ static const struct {
     {"replication", section_replication, true},
     {"cpu", section_cpu, true},
     {"commandstats", section_commandstats, false},
+    {"cluster", section_cluster, true},
     {"keyspace", section_keyspace, true},
 };
 #define SECTION_COUNT (sizeof sections / sizeof sections[0])

@@ -312,9 +312,11 @@ class Cluster(object):
                 used.add(p)
                 setattr(n, attr, p)
 
-    def start(self, wait_leader_s=20.0):
+    def start(self, wait_leader_s=20.0, wait="leader"):
         """Starts every node (retrying with fresh ports if one was taken
-        meanwhile) and waits for a leader."""
+        meanwhile) and waits for a leader (wait="leader": of the first
+        shard, on which every node agrees; "shards": of every shard on every
+        node, see shards_ready; None: no wait)."""
         last = None
         for _attempt in range(3):
             self._pick_ports()
@@ -337,8 +339,27 @@ class Cluster(object):
                 self.nodes = [Node(self, i + 1, self.root) for i in range(len(self.nodes))]
         else:
             raise last
-        self.wait_leader(wait_leader_s)
+        if wait == "leader":
+            self.wait_leader(wait_leader_s)
+        elif wait == "shards":
+            self.wait_shards(wait_leader_s)
         return self
+
+    def shards_ready(self, nodes=None):
+        """True when every given node has the shard map (CLUSTER INFO
+        cluster_state:ok) and knows a leader for every group it holds."""
+        for n in nodes or self.running():
+            info = parse_info(n.cmd("CLUSTER", "INFO", timeout_s=5.0))
+            if info.get("cluster_state") != "ok":
+                return False
+            for k, v in n.info().items():
+                if k.startswith("group_") and ",leader=0," in "," + v + ",":
+                    return False
+        return True
+
+    def wait_shards(self, timeout_s=20.0, nodes=None):
+        return wait_until(lambda: self.shards_ready(nodes), timeout_s,
+                          what="every shard to have a leader")
 
     def running(self):
         return [n for n in self.nodes if n.alive() and not n.stopped]

@@ -294,12 +294,12 @@ def cluster_factory(request):
     clusters = []
     request.node._polis_servers = []
 
-    def make(**config):
+    def make(wait="leader", **config):
         c = Cluster(**config)
         clusters.append(c)
         error = None
         try:
-            c.start()
+            c.start(wait=wait)
         except ClusterError as e:
             error = e
         request.node._polis_servers.extend(c.nodes)
