@@ -48,6 +48,8 @@ static cmd_def cluster_subcommands[] = {
     ROW("getkeysinslot", 4, CMD_STALE, 0, 0, 0, kvcmd_cluster_getkeysinslot, "cluster",
         "Returns the key names in a hash slot.", "3.0.0",
         "O(N) where N is the number of requested keys"),
+    ROW("addnode", -5, S | CMD_ADMIN, 0, 0, 0, nodecmd_cluster_topology, "cluster",
+        "Adds a node started with cluster-join to the cluster's map.", "polis", "O(1)"),
     /* forms the first shards (the cluster routes it to the meta leader) */
     ROW("create", -3, S | CMD_ADMIN, 0, 0, 0, nodecmd_cluster_topology, "cluster",
         "Creates the first shards of a cluster: CREATE shards [replicas].", "polis",
@@ -64,6 +66,9 @@ static cmd_def cluster_subcommands[] = {
     ROW("nodes", 2, LS | S, 0, 0, 0, nodecmd_cluster_topology, "cluster",
         "Returns the cluster configuration for a node.", "3.0.0",
         "O(N) where N is the total number of Cluster nodes"),
+    ROW("removenode", 3, S | CMD_ADMIN, 0, 0, 0, nodecmd_cluster_topology, "cluster",
+        "Drains a node (its replicas move away), then removes it from the map.", "polis",
+        "O(1)"),
     ROW("shards", 2, LS | S, 0, 0, 0, nodecmd_cluster_topology, "cluster",
         "Returns the mapping of cluster slots to shards.", "7.0.0",
         "O(N) where N is the total number of cluster nodes"),

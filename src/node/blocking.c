@@ -16,7 +16,7 @@ struct node_blocked {
     size_t argc;
     size_t *keys; /* argument indexes of its keys */
     size_t key_count;
-    int want_type; /* the type it pops from (KV_LIST, KV_ZSET), or -1 */
+    int want_type;        /* the type it pops from (KV_LIST, KV_ZSET), or -1 */
     uint64_t deadline_ms; /* loop time; 0: none */
 };
 
@@ -67,7 +67,8 @@ static bool holds_its_type(node_server *s, const struct node_blocked *b, const b
 {
     if (b->want_type < 0) return true;
     kv_obj *o = kv_lookup_any(&s->ks, key->data, key->len);
-    return o != NULL && o->type == b->want_type && !kv_obj_expired(&s->ks, o, node_now_ms());
+    return o != NULL && o->type == b->want_type &&
+           !kv_obj_expired(&s->ks, o, node_now_ms());
 }
 
 static void on_timer(uv_timer_t *t);
@@ -170,7 +171,7 @@ void blocking_park(node_server *s, node_client *c, cmd_def *d, const cmd_arg *ar
     b->key_count = n > 0 ? (size_t)n : 0;
     b->want_type = strcmp(d->group, "list") == 0         ? KV_LIST
                    : strcmp(d->group, "sorted-set") == 0 ? KV_ZSET
-                                                          : -1;
+                                                         : -1;
     b->deadline_ms = timeout_ms > 0 ? uv_now(s->loop) + (uint64_t)timeout_ms : 0;
     b->prev = s->blocked_tail;
     if (s->blocked_tail)

@@ -1,5 +1,6 @@
 /* node/cluster.c - cluster mode (see cluster.h). */
 #include "node/cluster.h"
+#include "node/cluster_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,91 +35,8 @@
  * meta leader whether the initial shards are to be created. */
 #define REGISTER_EVERY_MS 200
 
-/* FORWARD flags (the codec leaves them to the host). */
-#define FWD_READ 1u /* a read: run it on the receiver's replica after a barrier */
-#define FWD_META 2u /* argv[0] is an encoded meta command for group 0 */
-
 #define ERR_CROSSSLOT "CROSSSLOT Keys in request don't hash to the same slot"
 #define ERR_NO_SHARDS "CLUSTERDOWN the cluster has no shards yet"
-
-enum req_kind { REQ_WRITE, REQ_READ, REQ_META };
-
-typedef void req_done_fn(void *arg, const char *reply, size_t len);
-
-/* A request for one group: waiting for a leader or a shard map, proposed,
- * or forwarded. argv is a private copy: the client's buffer moves on. */
-typedef struct request {
-    struct request *next;
-    node_cluster *c;
-    uint64_t id;    /* forwarded: the id the leader echoes */
-    raft_id to;     /* forwarded: the node it was sent to */
-    uint64_t group; /* the shard's group; UINT64_MAX: not routed yet */
-    uint8_t kind;   /* enum req_kind */
-    bool forwarded;
-    bool stale_ok; /* READONLY: the local replica at once, no barrier */
-    bool redirect; /* the client asked for -MOVED instead of forwarding */
-    req_done_fn *done;
-    void *arg;
-    cmd_def *cmd;
-    int resp_proto;
-    int64_t now_ms;
-    uint64_t deadline_ms; /* loop time */
-    buf args;
-    cmd_arg *argv;
-    size_t argc;
-} request;
-
-/* The receiving side of a forwarded request. */
-typedef struct forward_ctx {
-    node_cluster *c;
-    uint64_t from;
-    uint64_t request_id;
-} forward_ctx;
-
-/* What a node last heard of a group's leader (its own groups excepted:
- * those it asks raft). Also the leader's key counts, for INFO keyspace and
- * DBSIZE estimates on nodes without a replica. */
-typedef struct leader_hint {
-    uint64_t term;
-    raft_id leader;
-} leader_hint;
-
-struct node_cluster {
-    node_server *server;
-    uv_loop_t *loop;
-    wal *w;
-    peer_net *net;
-    group_host *host;
-    node_group *meta; /* group 0: every node holds a replica (voter or learner) */
-    raft_id node_id;
-    uint64_t cluster_id;
-    raft_conf conf; /* the static peer list, as a configuration */
-    char peer_addr[RAFT_NODES_MAX][64];
-    raft_id peer_ids[RAFT_NODES_MAX];
-    size_t peer_count;
-    char client_addr[META_ADDR_MAX + 1];
-    request *waiting;   /* for a leader or a shard map */
-    request *forwarded; /* sent to another node, reply pending */
-    uint64_t next_request_id;
-    leader_hint *hints; /* by group id */
-    size_t hint_cap;
-    uint64_t leaders_sig; /* of the last LEADERS sent */
-    uint64_t leaders_sent_ms;
-    uint64_t register_ms;
-    bool creating; /* initial shards proposed, not yet applied */
-    uv_timer_t timer;
-    uv_check_t wake; /* retries waiting requests as soon as they can go */
-    wire_scratch scratch;
-    wire_limits limits;
-    /* Stopping. */
-    void (*stop_done)(void *arg);
-    void *stop_arg;
-    uint64_t stop_deadline;
-    void (*close_cb)(void *arg);
-    void *close_arg;
-    int closing_parts;
-    kv_keyspace empty; /* what local commands see on a node holding no shard */
-};
 
 static bool dispatch(node_cluster *c, request *r);
 static void route(node_cluster *c, request *r);
@@ -176,6 +94,10 @@ static void write_cluster_conf(const node_config *cfg, uint64_t cluster_id)
     fprintf(f, "# written by polis on first start; a restart needs no flags\n");
     fprintf(f, "node-id %lld\npeers \"%s\"\ncluster-id %llu\n", (long long)cfg->node_id,
             cfg->peers, (unsigned long long)cluster_id);
+    fprintf(f,
+            "cluster-shards %lld\ncluster-replicas %lld\ncluster-join %s\nzone \"%s\"\n",
+            (long long)cfg->cluster_shards, (long long)cfg->cluster_replicas,
+            cfg->cluster_join ? "yes" : "no", cfg->zone);
     bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
     ok = fclose(f) == 0 && ok;
     if (ok) rename(CLUSTER_CONF_FILE ".tmp", CLUSTER_CONF_FILE);
@@ -197,12 +119,12 @@ static void send_raft(void *arg, const raft_msg *m)
 
 /* ---- The shard map ------------------------------------------------------------- */
 
-static const meta_state *map_of(const node_cluster *c)
+const meta_state *cluster_map(const node_cluster *c)
 {
     return group_meta(c->meta);
 }
 
-static leader_hint *hint_at(node_cluster *c, uint64_t group)
+leader_hint *hint_at(node_cluster *c, uint64_t group)
 {
     if (group >= c->hint_cap) {
         if (group > (1u << 24)) return NULL; /* not a group id we hand out */
@@ -217,7 +139,7 @@ static leader_hint *hint_at(node_cluster *c, uint64_t group)
 }
 
 /* The node leading a group as far as this node knows, 0 if unknown. */
-static raft_id leader_of(node_cluster *c, uint64_t group)
+raft_id cluster_leader_of(node_cluster *c, uint64_t group)
 {
     node_group *g = group_find(c->host, group);
     raft_id l = g ? group_leader(g) : 0;
@@ -228,17 +150,17 @@ static raft_id leader_of(node_cluster *c, uint64_t group)
 
 static uint64_t topo_leader(void *priv, uint64_t shard)
 {
-    return leader_of(priv, shard);
+    return cluster_leader_of(priv, shard);
 }
 
 static topo_view view_of(node_cluster *c)
 {
-    return (topo_view){map_of(c), c->node_id, topo_leader, c};
+    return (topo_view){cluster_map(c), c->node_id, topo_leader, c};
 }
 
 static const char *node_addr(const node_cluster *c, uint64_t id)
 {
-    const meta_node *n = meta_node_find(map_of(c), id);
+    const meta_node *n = meta_node_find(cluster_map(c), id);
     return n ? n->addr : NULL;
 }
 
@@ -366,7 +288,7 @@ static bool forward(node_cluster *c, request *r, raft_id to)
                       .resp = (uint8_t)r->resp_proto,
                       .flags = flags,
                       .group = r->group,
-                      .epoch = map_of(c)->epoch,
+                      .epoch = cluster_map(c)->epoch,
                       .argv = r->argv,
                       .argc = (uint32_t)r->argc};
     if (peer_send_forward(c->net, to, &f) != 0) return false;
@@ -405,10 +327,10 @@ static bool dispatch(node_cluster *c, request *r)
         }
         if (rv != RAFT_E_NOT_LEADER) return false;
     }
-    raft_id to = leader_of(c, r->group);
+    raft_id to = cluster_leader_of(c, r->group);
     if (to == 0 && r->kind == REQ_READ) {
         /* Any replica can serve a linearizable read. */
-        const meta_shard *s = meta_shard_find(map_of(c), r->group);
+        const meta_shard *s = meta_shard_find(cluster_map(c), r->group);
         if (s && s->voter_count) to = s->voters[0];
     }
     if (to == 0 || to == c->node_id) return false;
@@ -638,7 +560,7 @@ static void gather_send(gather *g, size_t i, const request *tmpl, uint64_t group
 /* The same command on every shard (KEYS, DBSIZE, FLUSHALL...). */
 static void fan_out_all(node_cluster *c, request *r, uint8_t kind)
 {
-    const meta_state *m = map_of(c);
+    const meta_state *m = cluster_map(c);
     gather *g = gather_new(c, kind, r->resp_proto, m->shard_count, r->done, r->arg);
     /* The map may change while parts are out: take the ids first. */
     size_t n = m->shard_count;
@@ -732,7 +654,7 @@ static void scan_done(void *arg, const char *reply, size_t len)
 
 static void route_scan(node_cluster *c, request *r)
 {
-    const meta_state *m = map_of(c);
+    const meta_state *m = cluster_map(c);
     uint64_t cursor = 0;
     if (!str_to_u64(r->argv[1].ptr, r->argv[1].len, &cursor))
         cursor = 0; /* the shard replies */
@@ -776,7 +698,7 @@ static void reply_moved(request *r, uint16_t slot, uint64_t node)
  * or refused; waits while the map has no shards yet. */
 static void route(node_cluster *c, request *r)
 {
-    const meta_state *m = map_of(c);
+    const meta_state *m = cluster_map(c);
     if (m->shard_count == 0) {
         if (uv_now(c->loop) >= r->deadline_ms)
             finish_error(r, ERR_NO_SHARDS);
@@ -878,6 +800,64 @@ static void cluster_create(node_cluster *c, node_client *cl, const cmd_arg *argv
     buf_free(&b);
 }
 
+static void reply_now(node_reply_slot *slot, int proto, const char *error)
+{
+    buf b = BUF_INIT;
+    resp_writer w = {&b, proto};
+    resp_error_cstr(&w, error);
+    node_reply_fill(slot, b.data, b.len);
+    buf_free(&b);
+}
+
+static bool arg_copy(char *dst, size_t cap, const cmd_arg *a)
+{
+    if (a->len == 0 || a->len >= cap || memchr(a->ptr, ' ', a->len)) return false;
+    memcpy(dst, a->ptr, a->len);
+    dst[a->len] = '\0';
+    return true;
+}
+
+/* CLUSTER ADDNODE id client-addr peer-addr [zone]: a node started with
+ * cluster-join yes enters the map; its replicas come with the balancer.
+ * CLUSTER REMOVENODE id: the node is drained (its replicas move away),
+ * then marked removed. Both answer once the map changed. */
+static void cluster_membership(node_cluster *c, node_client *cl, cmd_def *d,
+                               const cmd_arg *argv, size_t argc)
+{
+    node_reply_slot *slot = node_client_defer(cl);
+    uint64_t id;
+    meta_cmd mc = {0};
+    if (!str_to_u64(argv[2].ptr, argv[2].len, &id) || id == 0 || id > INT32_MAX) {
+        reply_now(slot, cl->resp, "ERR invalid node id");
+        return;
+    }
+    mc.node = id;
+    if (is_named(d, "addnode")) {
+        mc.op = META_NODE_ADD;
+        if (argc < 5 || argc > 6 || !arg_copy(mc.addr, sizeof mc.addr, &argv[3]) ||
+            !arg_copy(mc.peer_addr, sizeof mc.peer_addr, &argv[4]) ||
+            (argc == 6 && argv[5].len > 0 &&
+             !arg_copy(mc.zone, sizeof mc.zone, &argv[5]))) {
+            reply_now(
+                slot, cl->resp,
+                "ERR usage: CLUSTER ADDNODE <id> <host:port> <peer-host:port> [<zone>]");
+            return;
+        }
+    } else {
+        if (argc != 3) {
+            reply_now(slot, cl->resp, "ERR usage: CLUSTER REMOVENODE <id>");
+            return;
+        }
+        const meta_node *n = meta_node_find(cluster_map(c), id);
+        /* A drained node holding nothing any more is marked removed. */
+        mc.op = n && n->state == META_NODE_DRAINING &&
+                        meta_node_replicas(cluster_map(c), id) == 0
+                    ? META_NODE_REMOVE
+                    : META_NODE_DRAIN;
+    }
+    cluster_meta_submit(c, &mc, cl->resp, slot_done, slot);
+}
+
 void cluster_topology(node_cluster *c, const char *what, resp_writer *w)
 {
     topo_view v = view_of(c);
@@ -891,10 +871,14 @@ void cluster_topology(node_cluster *c, const char *what, resp_writer *w)
         resp_bulk(w, name, TOPO_NODE_NAME_LEN);
     } else {
         buf text = BUF_INIT;
-        if (strcmp(what, "nodes") == 0)
+        if (strcmp(what, "nodes") == 0) {
             topo_cluster_nodes(&v, &text);
-        else
+        } else {
             topo_cluster_info(&v, &text);
+            /* What a node joining this cluster needs (cluster-id). */
+            buf_append_fmt(&text, "cluster_id:%llu\r\n",
+                           (unsigned long long)c->cluster_id);
+        }
         resp_verbatim(w, "txt", text.data, text.len);
         buf_free(&text);
     }
@@ -903,9 +887,15 @@ void cluster_topology(node_cluster *c, const char *what, resp_writer *w)
 bool cluster_route(node_cluster *c, node_client *cl, cmd_def *d, const cmd_arg *argv,
                    size_t argc, int64_t now_ms)
 {
-    if (d->parent && is_named(d->parent, "cluster") && is_named(d, "create")) {
-        cluster_create(c, cl, argv, argc);
-        return true;
+    if (d->parent && is_named(d->parent, "cluster")) {
+        if (is_named(d, "create")) {
+            cluster_create(c, cl, argv, argc);
+            return true;
+        }
+        if (is_named(d, "addnode") || is_named(d, "removenode")) {
+            cluster_membership(c, cl, d, argv, argc);
+            return true;
+        }
     }
     if (d->flags & CMD_SERVER) return false;
     node_reply_slot *slot = node_client_defer(cl);
@@ -949,7 +939,7 @@ static void forward_refuse(node_cluster *c, uint64_t from, const wire_forward *f
  * node's map (a forwarder with an older map may have routed it wrong). */
 static bool keys_owned(node_cluster *c, cmd_def *d, const wire_forward *f)
 {
-    const meta_state *m = map_of(c);
+    const meta_state *m = cluster_map(c);
     size_t stack_pos[16];
     size_t *pos = f->argc <= 16 ? stack_pos : mem_alloc(f->argc * sizeof *pos);
     int nk = cmd_get_keys(d, f->argv, f->argc, pos);
@@ -1027,7 +1017,10 @@ static void on_leaders(node_cluster *c, uint64_t from, const wire_leader *l, uin
         if (c->hints[i].leader == from) c->hints[i].leader = 0;
     for (uint32_t i = 0; i < n; i++) {
         leader_hint *h = hint_at(c, l[i].group);
-        if (h && l[i].term >= h->term) *h = (leader_hint){l[i].term, (raft_id)from};
+        if (h && l[i].term >= h->term) {
+            h->term = l[i].term;
+            h->leader = (raft_id)from;
+        }
     }
 }
 
@@ -1113,8 +1106,8 @@ static void meta_request_done(void *arg, const char *reply, size_t len)
 
 /* Proposes a meta change through the meta leader. done(arg, reply) gets
  * +OK or the refusal. */
-static void meta_submit(node_cluster *c, const meta_cmd *mc, int proto, req_done_fn *done,
-                        void *arg)
+void cluster_meta_submit(node_cluster *c, const meta_cmd *mc, int proto,
+                         req_done_fn *done, void *arg)
 {
     buf enc = BUF_INIT;
     meta_encode(mc, &enc);
@@ -1133,9 +1126,9 @@ static void meta_submit(node_cluster *c, const meta_cmd *mc, int proto, req_done
 static size_t plan_layout(const meta_state *m, uint32_t shards, uint32_t replicas,
                           meta_cmd *cmds)
 {
-    uint64_t nodes[RAFT_NODES_MAX];
+    uint64_t nodes[CLUSTER_PEERS_MAX];
     size_t n = 0;
-    for (size_t i = 0; i < m->node_count && n < RAFT_NODES_MAX; i++)
+    for (size_t i = 0; i < m->node_count && n < CLUSTER_PEERS_MAX; i++)
         if (m->nodes[i].state == META_NODE_UP) nodes[n++] = m->nodes[i].id;
     if (n == 0 || shards == 0) return 0;
     if (replicas > n) replicas = (uint32_t)n;
@@ -1160,7 +1153,7 @@ static size_t plan_layout(const meta_state *m, uint32_t shards, uint32_t replica
 static int create_shards(node_cluster *c, uint32_t shards, uint32_t replicas, int proto,
                          req_done_fn *done, void *arg)
 {
-    const meta_state *m = map_of(c);
+    const meta_state *m = cluster_map(c);
     if (m->shard_count > 0) return POLIS_EEXISTS;
     meta_cmd *cmds = mem_alloc((shards + 1) * sizeof *cmds);
     size_t n = plan_layout(m, shards, replicas, cmds);
@@ -1172,7 +1165,7 @@ static int create_shards(node_cluster *c, uint32_t shards, uint32_t replicas, in
     for (size_t i = 0; i < n; i++) {
         gather_part *p = mem_alloc(sizeof *p);
         *p = (gather_part){g, i};
-        meta_submit(c, &cmds[i], proto, gather_part_done, p);
+        cluster_meta_submit(c, &cmds[i], proto, gather_part_done, p);
     }
     mem_free(cmds);
     return 0;
@@ -1193,7 +1186,7 @@ static void maintain_meta(node_cluster *c, uint64_t now)
 {
     if (now - c->register_ms < REGISTER_EVERY_MS) return;
     c->register_ms = now;
-    const meta_state *m = map_of(c);
+    const meta_state *m = cluster_map(c);
     raft_id meta_leader = group_leader(c->meta);
     if (meta_leader == 0) return;
     if (meta_node_find(m, c->node_id) == NULL) {
@@ -1205,37 +1198,17 @@ static void maintain_meta(node_cluster *c, uint64_t now)
                 snprintf(mc.peer_addr, sizeof mc.peer_addr, "%s", c->peer_addr[i]);
         snprintf(mc.zone, sizeof mc.zone, "%.*s", (int)META_ZONE_MAX,
                  c->server->cfg.zone);
-        meta_submit(c, &mc, 2, meta_request_done, c);
+        cluster_meta_submit(c, &mc, 2, meta_request_done, c);
         return;
     }
     int64_t shards = c->server->cfg.cluster_shards;
     if (meta_leader != c->node_id || m->shard_count > 0 || shards == 0 || c->creating)
         return;
-    for (size_t i = 0; i < c->peer_count; i++)
+    for (size_t i = 0; i < c->initial_peers; i++)
         if (meta_node_find(m, c->peer_ids[i]) == NULL) return; /* not everyone yet */
     if (create_shards(c, (uint32_t)shards, (uint32_t)c->server->cfg.cluster_replicas, 2,
                       created, c) == 0)
         c->creating = true;
-}
-
-/* Starts the groups of the shards this node holds a replica of. */
-static void reconcile_groups(node_cluster *c)
-{
-    const meta_state *m = map_of(c);
-    for (size_t i = 0; i < m->shard_count; i++) {
-        const meta_shard *s = &m->shards[i];
-        if (!meta_shard_has_voter(s, c->node_id) || group_find(c->host, s->id)) continue;
-        raft_conf conf = {0};
-        for (uint32_t v = 0; v < s->voter_count && v < RAFT_NODES_MAX; v++)
-            conf.voters[conf.voter_count++] = s->voters[v];
-        int rv = group_create(c->host, s->id, &conf);
-        if (rv != 0 && rv != POLIS_EEXISTS)
-            log_warning("shard %llu: cannot start its group: %s",
-                        (unsigned long long)s->id, polis_strerror(rv));
-        else
-            log_notice("shard %llu: group started (%u replicas)",
-                       (unsigned long long)s->id, (unsigned)s->voter_count);
-    }
 }
 
 /* Tells every peer which groups this node leads: when that changed, and
@@ -1294,7 +1267,7 @@ static void expire_forwarded(node_cluster *c, uint64_t now)
         uint64_t limit = q->deadline_ms + c->server->cfg.cluster_leader_wait_ms * 2u;
         /* The leader it went to lost its leadership (or we lost it): the
          * answer may never come; say so now rather than at the deadline. */
-        raft_id leader = leader_of(c, q->group);
+        raft_id leader = cluster_leader_of(c, q->group);
         bool moved = q->kind != REQ_READ && leader != 0 && leader != q->to;
         if (now < limit && !moved) {
             link = &q->next;
@@ -1336,8 +1309,9 @@ static void on_timer(uv_timer_t *t)
 {
     node_cluster *c = t->data;
     uint64_t now = uv_now(c->loop);
-    if (group_host_meta_changed(c->host)) reconcile_groups(c);
+    if (group_host_meta_changed(c->host)) shards_reconcile(c);
     maintain_meta(c, now);
+    shards_tick(c, now);
     announce_leaders(c, now);
     retry_waiting(c, now);
     expire_forwarded(c, now);
@@ -1360,7 +1334,7 @@ static void on_timer(uv_timer_t *t)
 static void on_wake(uv_check_t *h)
 {
     node_cluster *c = h->data;
-    if (group_host_meta_changed(c->host)) reconcile_groups(c);
+    if (group_host_meta_changed(c->host)) shards_reconcile(c);
     if (c->waiting) retry_waiting(c, uv_now(c->loop));
 }
 
@@ -1376,6 +1350,7 @@ int cluster_start(node_server *s, node_cluster **out)
     c->node_id = (raft_id)cfg->node_id;
     wire_limits_default(&c->limits);
     int rv = parse_peers(c, cfg->peers);
+    c->initial_peers = c->peer_count;
     const char *self = rv == 0 ? addr_of(c, c->node_id) : NULL;
     if (rv != 0 || self == NULL) {
         log_warning(
@@ -1444,7 +1419,12 @@ int cluster_start(node_server *s, node_cluster **out)
     uint64_t wait = (uint64_t)cfg->cluster_leader_wait_ms;
     gcfg.request_timeout_ms = (uint32_t)(wait < 500 ? 1000 : 2 * wait);
     rv = group_host_open(c->loop, &gcfg, c->w, send_raft, c, &c->host);
-    if (rv == 0) {
+    if (rv == 0 && cfg->cluster_join) {
+        /* Joining a running cluster: the meta group's leader fills this
+         * replica once the node is in the map (CLUSTER ADDNODE). */
+        rv = group_create(c->host, GROUP_META, NULL);
+        if (rv == POLIS_EEXISTS) rv = 0;
+    } else if (rv == 0) {
         /* The meta group: voters on the first META_VOTERS_MAX nodes by id,
          * the others learners. */
         raft_conf meta = {0};
@@ -1473,7 +1453,7 @@ int cluster_start(node_server *s, node_cluster **out)
     kv_init(&c->empty, 1);
     /* Shards recovered from the WAL run already; the map (recovered with
      * the meta group) may name more. */
-    reconcile_groups(c);
+    shards_reconcile(c);
     uv_timer_init(c->loop, &c->timer);
     c->timer.data = c;
     uv_timer_start(&c->timer, on_timer, 50, 50);
@@ -1641,7 +1621,7 @@ void cluster_info_replication(node_cluster *c, buf *out)
                        "raft_role:none\r\n",
                        (unsigned long long)c->node_id);
     }
-    const meta_state *m = map_of(c);
+    const meta_state *m = cluster_map(c);
     buf_append_fmt(out, "meta_leader:%llu\r\nmeta_epoch:%llu\r\nshards:%zu\r\n",
                    (unsigned long long)group_leader(c->meta),
                    (unsigned long long)m->epoch, m->shard_count);

@@ -24,7 +24,6 @@ struct node_server;
 struct node_client;
 typedef struct node_cluster node_cluster;
 
-
 /* Starts cluster mode from the server's configuration; writes cluster.conf
  * on first start. Returns 0 or a POLIS_E... code (logged). */
 int cluster_start(struct node_server *s, node_cluster **out);
@@ -37,8 +36,8 @@ void cluster_close(node_cluster *c, void (*cb)(void *arg), void *arg);
 
 /* Routes a command; returns true if cluster mode took it (its reply comes
  * later through a reply slot), false if it runs locally as usual. */
-bool cluster_route(node_cluster *c, struct node_client *cl, cmd_def *d, const cmd_arg *argv,
-                   size_t argc, int64_t now_ms);
+bool cluster_route(node_cluster *c, struct node_client *cl, cmd_def *d,
+                   const cmd_arg *argv, size_t argc, int64_t now_ms);
 /* The keyspace local commands should see (the data group's replica). */
 kv_keyspace *cluster_keyspace(node_cluster *c);
 /* CLUSTER SLOTS, SHARDS, NODES, INFO or MYID (by subcommand name). */

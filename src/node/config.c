@@ -22,7 +22,7 @@ typedef struct config_row {
 } config_row;
 
 #define OFF(f) offsetof(node_config, f)
-#define GIB (1024ll * 1024 * 1024)
+#define GIB    (1024ll * 1024 * 1024)
 
 static const config_row rows[] = {
     {"bind", CK_STRING, OFF(bind), 0, 0, false, "address to listen on (127.0.0.1)"},
@@ -54,7 +54,8 @@ static const config_row rows[] = {
     {"client-output-buffer-limit", CK_BYTES, OFF(client_output_buffer_limit), 0,
      INT64_MAX, true, "most pending output per client; 0 = unlimited (1gb)"},
     {"client-output-pause-bytes", CK_BYTES, OFF(client_output_pause_bytes), 1024,
-     INT64_MAX, true, "stop reading a client while its pending output exceeds this (64mb)"},
+     INT64_MAX, true,
+     "stop reading a client while its pending output exceeds this (64mb)"},
     {"active-expire-enabled", CK_BOOL, OFF(active_expire_enabled), 0, 1, true,
      "delete expired keys in the background (yes)"},
     {"save", CK_STRING, OFF(save), 0, 0, false,
@@ -76,6 +77,9 @@ static const config_row rows[] = {
      "replicas per shard, capped by the number of nodes (3)"},
     {"cluster-redirect", CK_BOOL, OFF(cluster_redirect), 0, 1, true,
      "answer -MOVED slot host:port for a slot led elsewhere instead of forwarding (no)"},
+    {"cluster-join", CK_BOOL, OFF(cluster_join), 0, 1, false,
+     "join a running cluster instead of founding one: the node waits for CLUSTER ADDNODE "
+     "(needs that cluster's cluster-id) (no)"},
     {"zone", CK_STRING, OFF(zone), 0, 0, false,
      "this node's zone label; replicas of a shard go to distinct zones (\"\")"},
     {"raft-snapshot-entries", CK_INT, OFF(raft_snapshot_entries), 10, INT64_MAX, false,
@@ -84,7 +88,8 @@ static const config_row rows[] = {
      "raft clock tick; leader election after 10-20 ticks (50)"},
     {"maxmemory", CK_BYTES, OFF(maxmemory), 0, INT64_MAX, true,
      "memory limit; past it keys are evicted by maxmemory-policy (0 = none)"},
-    {"maxmemory-policy", CK_EVICT, OFF(maxmemory_policy), 0, KV_EVICT_POLICY_COUNT - 1, true,
+    {"maxmemory-policy", CK_EVICT, OFF(maxmemory_policy), 0, KV_EVICT_POLICY_COUNT - 1,
+     true,
      "noeviction, allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, "
      "volatile-random or volatile-ttl (noeviction)"},
     {"maxmemory-samples", CK_INT, OFF(maxmemory_samples), 1, 64, true,
@@ -95,14 +100,14 @@ static const config_row rows[] = {
      "minutes per LFU counter decrement (1)"},
     {"debug-unsafe-local-reads", CK_BOOL, OFF(debug_unsafe_local_reads), 0, 1, true,
      "TEST ONLY, breaks linearizability: serve reads without ReadIndex (no)"},
-    {"hash-max-listpack-entries", CK_INT, OFF(hash_max_listpack_entries), 0, INT32_MAX, true,
-     "hashes with more fields use a hash table (512)"},
+    {"hash-max-listpack-entries", CK_INT, OFF(hash_max_listpack_entries), 0, INT32_MAX,
+     true, "hashes with more fields use a hash table (512)"},
     {"hash-max-listpack-value", CK_INT, OFF(hash_max_listpack_value), 0, INT32_MAX, true,
      "hashes with a longer field or value use a hash table (64)"},
     {"set-max-intset-entries", CK_INT, OFF(set_max_intset_entries), 0, INT32_MAX, true,
      "integer sets with more members use a hash table (512)"},
-    {"zset-max-listpack-entries", CK_INT, OFF(zset_max_listpack_entries), 0, INT32_MAX, true,
-     "sorted sets with more members use a skiplist (128)"},
+    {"zset-max-listpack-entries", CK_INT, OFF(zset_max_listpack_entries), 0, INT32_MAX,
+     true, "sorted sets with more members use a skiplist (128)"},
     {"zset-max-listpack-value", CK_INT, OFF(zset_max_listpack_value), 0, INT32_MAX, true,
      "sorted sets with a longer member use a skiplist (64)"},
     {"list-max-listpack-size", CK_INT, OFF(list_max_listpack_size), -5, INT32_MAX, true,
@@ -202,8 +207,10 @@ int config_set(node_config *cfg, const char *name, const char *value, bool at_ru
         v = (int64_t)u;
         break;
     case CK_BOOL:
-        if (strcasecmp(value, "yes") == 0) v = 1;
-        else if (strcasecmp(value, "no") == 0) v = 0;
+        if (strcasecmp(value, "yes") == 0)
+            v = 1;
+        else if (strcasecmp(value, "no") == 0)
+            v = 0;
         else {
             buf_append_str(err, "argument must be 'yes' or 'no'");
             return POLIS_EINVAL;
@@ -212,17 +219,19 @@ int config_set(node_config *cfg, const char *name, const char *value, bool at_ru
     case CK_EVICT:
         v = kv_evict_policy_parse(value);
         if (v < 0) {
-            buf_append_str(err, "argument(s) must be one of the following: volatile-lru, "
-                                "volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, "
-                                "allkeys-lfu, allkeys-random, noeviction");
+            buf_append_str(err,
+                           "argument(s) must be one of the following: volatile-lru, "
+                           "volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, "
+                           "allkeys-lfu, allkeys-random, noeviction");
             return POLIS_EINVAL;
         }
         break;
     case CK_LOGLEVEL:
         v = log_level_parse(value);
         if (v < 0) {
-            buf_append_str(err, "argument(s) must be one of the following: debug, verbose, "
-                                "notice, warning");
+            buf_append_str(err,
+                           "argument(s) must be one of the following: debug, verbose, "
+                           "notice, warning");
             return POLIS_EINVAL;
         }
         break;
@@ -247,10 +256,18 @@ static void format_value(const node_config *cfg, const config_row *row, char *ou
     }
     memcpy(&v, field, sizeof v);
     switch (row->kind) {
-    case CK_BOOL: snprintf(out, cap, "%s", v ? "yes" : "no"); break;
-    case CK_LOGLEVEL: snprintf(out, cap, "%s", log_level_name((enum log_level)v)); break;
-    case CK_EVICT: snprintf(out, cap, "%s", kv_evict_policy_name((int)v)); break;
-    default: snprintf(out, cap, "%lld", (long long)v); break;
+    case CK_BOOL:
+        snprintf(out, cap, "%s", v ? "yes" : "no");
+        break;
+    case CK_LOGLEVEL:
+        snprintf(out, cap, "%s", log_level_name((enum log_level)v));
+        break;
+    case CK_EVICT:
+        snprintf(out, cap, "%s", kv_evict_policy_name((int)v));
+        break;
+    default:
+        snprintf(out, cap, "%lld", (long long)v);
+        break;
     }
 }
 
@@ -274,7 +291,8 @@ static int split_line(char *line, char *words[3])
     int n = 0;
     char *p = line;
     while (*p) {
-        while (isspace((unsigned char)*p)) p++;
+        while (isspace((unsigned char)*p))
+            p++;
         if (*p == '\0' || *p == '#') break;
         if (n == 3) return -1;
         char quote = (*p == '"' || *p == '\'') ? *p++ : 0;
@@ -285,7 +303,8 @@ static int split_line(char *line, char *words[3])
             *end = '\0';
             p = end + 1;
         } else {
-            while (*p && !isspace((unsigned char)*p)) p++;
+            while (*p && !isspace((unsigned char)*p))
+                p++;
             if (*p) *p++ = '\0';
         }
     }

@@ -23,14 +23,14 @@ typedef struct node_config {
     char requirepass[CONFIG_STRING_BYTES_MAX];
     char logfile[CONFIG_STRING_BYTES_MAX];
     char pidfile[CONFIG_STRING_BYTES_MAX];
-    int64_t loglevel;               /* enum log_level */
+    int64_t loglevel; /* enum log_level */
     int64_t maxclients;
-    int64_t timeout_s;              /* idle client timeout, 0 = never */
+    int64_t timeout_s; /* idle client timeout, 0 = never */
     int64_t tcp_backlog;
     int64_t tcp_keepalive_s;
-    int64_t hz;                     /* background task frequency */
-    int64_t databases;              /* always 1: SELECT 0 only */
-    int64_t proto_max_bulk_len;     /* bytes */
+    int64_t hz;                 /* background task frequency */
+    int64_t databases;          /* always 1: SELECT 0 only */
+    int64_t proto_max_bulk_len; /* bytes */
     int64_t proto_max_args;
     int64_t proto_inline_max_bytes;
     int64_t client_query_buffer_limit;  /* bytes per client */
@@ -41,7 +41,7 @@ typedef struct node_config {
     int64_t maxmemory_policy;           /* enum kv_evict_policy */
     int64_t maxmemory_samples;
     int64_t lfu_log_factor;
-    int64_t lfu_decay_time;             /* minutes */
+    int64_t lfu_decay_time; /* minutes */
     char config_file[CONFIG_STRING_BYTES_MAX];
     /* Reported for tools that ask (redis-benchmark): a single node keeps no
      * data on disk yet, so "save" is empty and "appendonly" is no. */
@@ -51,14 +51,17 @@ typedef struct node_config {
      * in-memory node) and every member's peer address. */
     int64_t node_id;
     char peers[CONFIG_STRING_BYTES_MAX];
-    int64_t cluster_id;            /* 0: derived from the peer list */
+    int64_t cluster_id;             /* 0: derived from the peer list */
     int64_t cluster_leader_wait_ms; /* requests wait this long for a leader */
-    int64_t cluster_shards;   /* shards created when the cluster forms (0: wait for CREATE) */
+    int64_t
+        cluster_shards; /* shards created when the cluster forms (0: wait for CREATE) */
     int64_t cluster_replicas; /* R: replicas per shard, capped by the node count */
-    int64_t cluster_redirect; /* bool: -MOVED to the slot's leader instead of forwarding */
+    int64_t
+        cluster_redirect; /* bool: -MOVED to the slot's leader instead of forwarding */
+    int64_t cluster_join; /* bool: joins a running cluster (CLUSTER ADDNODE) */
     char zone[CONFIG_STRING_BYTES_MAX]; /* this node's zone label ("" = none) */
-    int64_t raft_snapshot_entries;  /* applied entries between snapshots */
-    int64_t raft_tick_ms;           /* raft clock tick; elections after 10-20 */
+    int64_t raft_snapshot_entries;      /* applied entries between snapshots */
+    int64_t raft_tick_ms;               /* raft clock tick; elections after 10-20 */
     /* A deliberate safety bug for the chaos tests (bool): every node serves
      * reads from its own replica without a ReadIndex round, so reads may
      * be stale. The chaos harness must report it. Never set it otherwise. */

@@ -23,20 +23,20 @@
 /* Largest chunk read from a snapshot file per message (raft's chunk size
  * decides; this bounds the stack buffer). */
 #define SNAPSHOT_CHUNK_BYTES_MAX (1u << 20)
-#define EXPIRE_SAMPLE_KEYS 20
+#define EXPIRE_SAMPLE_KEYS       20
 
 /* Replies to a write that did not complete. Clients (and the chaos tests'
  * histories) tell "certainly not applied" from "may have been". */
 #define ERR_NOT_APPLIED "TRYAGAIN the write was overtaken by a new leader and not applied"
-#define ERR_MAYBE_APPLIED \
+#define ERR_MAYBE_APPLIED                                                                \
     "TRYAGAIN leadership changed; the write may or may not have been applied"
 
 typedef struct pending {
     struct pending *next;
-    raft_index index;  /* proposal: the entry's index; read: the read index */
-    raft_term term;    /* proposal: the term it was proposed in */
-    uint64_t ctx;      /* read: the ReadIndex round */
-    bool released;     /* read: its read index is known */
+    raft_index index;      /* proposal: the entry's index; read: the read index */
+    raft_term term;        /* proposal: the term it was proposed in */
+    uint64_t ctx;          /* read: the ReadIndex round */
+    bool released;         /* read: its read index is known */
     uint64_t submitted_ms; /* read: when its round was last asked (0: never) */
     int resp_proto;
     uint64_t deadline_ms; /* loop time */
@@ -54,6 +54,7 @@ struct node_group {
     uint64_t id;
     raft *r;
     bool is_meta; /* group 0: the meta state machine instead of a keyspace */
+    bool retired; /* left this node: freed once no WAL callback is due */
     kv_keyspace ks;
     meta_state meta;
     /* The ready batch being consumed (taken, not yet released: only while a
@@ -70,7 +71,7 @@ struct node_group {
     /* Snapshots. */
     raft_index last_snapshot;
     bool snapshotting;
-    buf recv; /* a snapshot being received from the leader */
+    buf recv;                  /* a snapshot being received from the leader */
     raft_index expire_pending; /* index of the last expiry proposal */
     struct snap_job *job;      /* the snapshot being taken or saved */
     buf scratch;
@@ -84,17 +85,20 @@ struct group_host {
     void *send_arg;
     node_group **groups;
     size_t count, cap;
+    node_group **retired; /* waiting for their last WAL callbacks */
+    size_t retired_count;
     uv_timer_t tick;
     uv_check_t pass;
     rng rng;
     bool closing;
-    bool meta_changed;    /* a meta entry applied since group_host_meta_changed */
-    size_t jobs;          /* WAL syncs and snapshot jobs still to call back */
-    int handles_open;     /* tick and pass, until their close callbacks */
+    bool meta_changed; /* a meta entry applied since group_host_meta_changed */
+    size_t jobs;       /* WAL syncs and snapshot jobs still to call back */
+    int handles_open;  /* tick and pass, until their close callbacks */
 };
 
 static void process(node_group *g);
 static void maybe_free_host(group_host *h);
+static bool free_if_idle(node_group *g);
 static void destroy_host(group_host *h);
 
 void group_host_config_defaults(group_host_config *cfg)
@@ -118,8 +122,10 @@ void group_host_config_defaults(group_host_config *cfg)
 static void list_push(pending_list *l, pending *p)
 {
     p->next = NULL;
-    if (l->tail) l->tail->next = p;
-    else l->head = p;
+    if (l->tail)
+        l->tail->next = p;
+    else
+        l->head = p;
     l->tail = p;
     l->count++;
 }
@@ -147,7 +153,8 @@ static void fail(pending *p, const char *error)
 static void fail_list(pending_list *l, const char *error)
 {
     pending *p;
-    while ((p = list_pop(l)) != NULL) fail(p, error);
+    while ((p = list_pop(l)) != NULL)
+        fail(p, error);
 }
 
 /* ---- Applying committed entries --------------------------------------------- */
@@ -166,8 +173,8 @@ static void apply_meta_entry(node_group *g, const raft_entry *e, pending *mine)
     } else {
         rv = meta_apply(&g->meta, &mc, why, sizeof why);
         if (rv != 0)
-            log_verbose("group %llu: meta change at %llu refused: %s", (unsigned long long)g->id,
-                        (unsigned long long)e->index, why);
+            log_verbose("group %llu: meta change at %llu refused: %s",
+                        (unsigned long long)g->id, (unsigned long long)e->index, why);
         else
             g->host->meta_changed = true;
     }
@@ -178,8 +185,10 @@ static void apply_meta_entry(node_group *g, const raft_entry *e, pending *mine)
     }
     buf_clear(&g->scratch);
     resp_writer w = {&g->scratch, mine->resp_proto};
-    if (rv == 0) resp_ok(&w);
-    else resp_errorf(&w, "ERR %s", why);
+    if (rv == 0)
+        resp_ok(&w);
+    else
+        resp_errorf(&w, "ERR %s", why);
     mine->done(mine->arg, 0, g->scratch.data, g->scratch.len);
     mem_free(mine);
 }
@@ -230,7 +239,8 @@ static void serve_reads(node_group *g)
     /* Reads are released in round order, so the list is in index order
      * among released ones; serve the released prefix whose index is
      * applied. */
-    while (g->reads.head && g->reads.head->released && g->reads.head->index <= g->applied) {
+    while (g->reads.head && g->reads.head->released &&
+           g->reads.head->index <= g->applied) {
         pending *p = list_pop(&g->reads);
         p->done(p->arg, 0, NULL, 0);
         mem_free(p);
@@ -272,10 +282,10 @@ struct snap_job {
     uv_pipe_t pipe;
     pid_t child;
     bool pipe_open;
-    buf held;  /* bytes read from the pipe the writer had no room for */
+    buf held; /* bytes read from the pipe the writer had no room for */
     int error;
-    bool waiting;     /* a wal_snapshot_wait callback is still to come */
-    bool pipe_done;   /* the pipe closed while waiting: finish in the callback */
+    bool waiting;   /* a wal_snapshot_wait callback is still to come */
+    bool pipe_done; /* the pipe closed while waiting: finish in the callback */
     /* Memory side (a received snapshot, or the meta state's dump). */
     buf owned;
     const char *data;
@@ -439,8 +449,10 @@ static void pipe_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
              * has room (the child then blocks on the full pipe). */
             uv_read_stop(stream);
             buf_append(&job->held, b->base, (size_t)nread);
-            if (wal_snapshot_wait(job->sw, pipe_resume, job) == 0) job->waiting = true;
-            else pipe_stop(job, POLIS_EIO);
+            if (wal_snapshot_wait(job->sw, pipe_resume, job) == 0)
+                job->waiting = true;
+            else
+                pipe_stop(job, POLIS_EIO);
         } else {
             pipe_stop(job, rv);
         }
@@ -460,6 +472,11 @@ static void snapshot_taken(snap_job *job, int status)
     if (g->host->closing) {
         mem_free(job);
         maybe_free_host(g->host);
+        return;
+    }
+    if (g->retired) {
+        mem_free(job);
+        free_if_idle(g);
         return;
     }
     if (status != 0) {
@@ -507,7 +524,8 @@ static void take_snapshot(node_group *g)
     if (g->is_meta) {
         /* The meta state is small: dumped in memory, written like a
          * received snapshot. */
-        if (job->meta.term == 0 || wal_snapshot_begin(g->host->w, g->id, &job->meta, &job->sw) != 0) {
+        if (job->meta.term == 0 ||
+            wal_snapshot_begin(g->host->w, g->id, &job->meta, &job->sw) != 0) {
             mem_free(job);
             return;
         }
@@ -619,14 +637,21 @@ static void on_synced(wal_sync_req *req, int status)
         maybe_free_host(g->host);
         return;
     }
+    if (g->retired) {
+        g->inflight--;
+        mem_free(p);
+        free_if_idle(g);
+        return;
+    }
     if (status != 0) {
         /* A failed fsync is fatal: nothing may be assumed durable. */
-        log_warning("group %llu: WAL flush failed (%s): stopping", (unsigned long long)g->id,
-                    polis_strerror(status));
+        log_warning("group %llu: WAL flush failed (%s): stopping",
+                    (unsigned long long)g->id, polis_strerror(status));
         abort();
     }
     /* WAL barriers complete in order, so batches become durable in order. */
-    for (size_t i = 0; i < p->after_count; i++) send_msg(g, &p->after[i]);
+    for (size_t i = 0; i < p->after_count; i++)
+        send_msg(g, &p->after[i]);
     raft_persisted(g->r, p->id);
     g->inflight--;
     mem_free(p);
@@ -677,6 +702,10 @@ static void snapshot_saved(snap_job *job, int status)
         maybe_free_host(g->host);
         return;
     }
+    if (g->retired) {
+        free_if_idle(g);
+        return;
+    }
     if (status != 0) {
         /* The log it replaces may not be dropped without it. */
         log_warning("group %llu: cannot save the received snapshot: %s",
@@ -685,8 +714,8 @@ static void snapshot_saved(snap_job *job, int status)
     }
     /* The core's log is empty after the snapshot (raft.h): so is ours. */
     wal_group_info info;
-    if (wal_group_info_get(g->host->w, g->id, &info) == 0 && info.last_index > meta.index &&
-        info.first_index <= meta.index + 1)
+    if (wal_group_info_get(g->host->w, g->id, &info) == 0 &&
+        info.last_index > meta.index && info.first_index <= meta.index + 1)
         wal_truncate(g->host->w, g->id, meta.index + 1);
     wal_compact(g->host->w, g->id, meta.index + 1, meta.term);
     buf_free(&g->recv);
@@ -717,7 +746,8 @@ static bool install_snapshot(node_group *g, const raft_snapshot_meta *meta)
     job->finished = snapshot_saved;
     if (wal_snapshot_begin(g->host->w, g->id, meta, &job->sw) != 0) {
         mem_free(job);
-        log_warning("group %llu: cannot save the received snapshot", (unsigned long long)g->id);
+        log_warning("group %llu: cannot save the received snapshot",
+                    (unsigned long long)g->id);
         abort();
     }
     g->job = job;
@@ -757,17 +787,21 @@ static void continue_batch(node_group *g)
     if (rd->has_hard_state) {
         /* Only a new commit index when nothing in the batch waits for the
          * disk: written with the next flush, not synced for itself. */
-        int rv = rd->persist_id != 0 ? wal_set_hard_state(g->host->w, g->id, &rd->hard_state)
-                                     : wal_set_hard_state_lazy(g->host->w, g->id, &rd->hard_state);
+        int rv = rd->persist_id != 0
+                     ? wal_set_hard_state(g->host->w, g->id, &rd->hard_state)
+                     : wal_set_hard_state_lazy(g->host->w, g->id, &rd->hard_state);
         if (rv != 0) {
-            log_warning("group %llu: WAL hard state failed: %s", (unsigned long long)g->id,
-                        polis_strerror(rv));
+            log_warning("group %llu: WAL hard state failed: %s",
+                        (unsigned long long)g->id, polis_strerror(rv));
             abort();
         }
     }
-    for (size_t i = 0; i < rd->msg_count; i++) send_msg(g, &rd->msgs[i]);
-    for (size_t i = 0; i < rd->committed_count; i++) apply_entry(g, &rd->committed[i]);
-    for (size_t i = 0; i < rd->read_count; i++) release_reads(g, &rd->reads[i]);
+    for (size_t i = 0; i < rd->msg_count; i++)
+        send_msg(g, &rd->msgs[i]);
+    for (size_t i = 0; i < rd->committed_count; i++)
+        apply_entry(g, &rd->committed[i]);
+    for (size_t i = 0; i < rd->read_count; i++)
+        release_reads(g, &rd->reads[i]);
     serve_reads(g);
     release_batch(g);
 }
@@ -787,7 +821,8 @@ static void submit_reads(node_group *g, uint64_t now_ms)
         if (!fresh && !stale) continue;
         if (raft_read_index(g->r, p->ctx) != RAFT_OK) return; /* no leader yet */
         retried = p->ctx;
-        for (pending *q = p; q && q->ctx == p->ctx; q = q->next) q->submitted_ms = now_ms;
+        for (pending *q = p; q && q->ctx == p->ctx; q = q->next)
+            q->submitted_ms = now_ms;
         if (p->ctx == g->round) g->round++; /* later reads need a later round */
     }
 }
@@ -806,7 +841,8 @@ static bool can_take(const node_group *g)
 static void process(node_group *g)
 {
     if (g->host->closing) return;
-    while (can_take(g) && raft_has_ready(g->r)) handle_ready(g);
+    while (can_take(g) && raft_has_ready(g->r))
+        handle_ready(g);
     if (g->applied >= g->last_snapshot + g->host->cfg.snapshot_entries) take_snapshot(g);
 }
 
@@ -820,7 +856,8 @@ static void on_pass(uv_check_t *h)
     }
 }
 
-/* ---- Ticks: timers, timeouts, expiry ------------------------------------------------ */
+/* ---- Ticks: timers, timeouts, expiry ------------------------------------------------
+ */
 
 static void expire_timeouts(pending_list *l, uint64_t now, const char *error)
 {
@@ -857,7 +894,8 @@ static void expire_cycle(node_group *g)
         buf_clear(&g->scratch);
         cmd_entry_encode(&g->scratch, CMD_ENTRY_EXPIRE, now, argv, 2);
         raft_index idx;
-        if (raft_propose(g->r, g->scratch.data, (uint32_t)g->scratch.len, &idx) != RAFT_OK)
+        if (raft_propose(g->r, g->scratch.data, (uint32_t)g->scratch.len, &idx) !=
+            RAFT_OK)
             break;
         g->expire_pending = idx;
     }
@@ -873,7 +911,8 @@ static void on_tick(uv_timer_t *t)
         expire_timeouts(&g->proposals, now,
                         "TRYAGAIN the write was not confirmed in time; it may or may not "
                         "have been applied");
-        expire_timeouts(&g->reads, now, "CLUSTERDOWN no leader confirmed the read in time");
+        expire_timeouts(&g->reads, now,
+                        "CLUSTERDOWN no leader confirmed the read in time");
         expire_cycle(g);
         process(g);
     }
@@ -949,11 +988,13 @@ static int group_recover(group_host *h, uint64_t id)
         buf data = BUF_INIT;
         buf_reserve(&data, (size_t)snap.size_bytes);
         size_t nread = 0;
-        rv = wal_snapshot_read(h->w, id, snap.index, 0, data.data, (size_t)snap.size_bytes,
-                               &nread);
+        rv = wal_snapshot_read(h->w, id, snap.index, 0, data.data,
+                               (size_t)snap.size_bytes, &nread);
         mem_reader src = {data.data, nread, 0};
-        if (rv == 0 && nread == snap.size_bytes) rv = load_state(g, &src);
-        else if (rv == 0) rv = POLIS_ECORRUPT;
+        if (rv == 0 && nread == snap.size_bytes)
+            rv = load_state(g, &src);
+        else if (rv == 0)
+            rv = POLIS_ECORRUPT;
         buf_free(&data);
         if (rv != 0) return rv;
         g->applied = snap.index;
@@ -972,8 +1013,8 @@ static int group_recover(group_host *h, uint64_t id)
     size_t got = 0;
     while (got < count) {
         size_t n = 0;
-        rv = wal_entries(h->w, id, lo + got, hi, UINT64_MAX, entries + got, count - got, &n,
-                         &data);
+        rv = wal_entries(h->w, id, lo + got, hi, UINT64_MAX, entries + got, count - got,
+                         &n, &data);
         if (rv != 0 || n == 0) break;
         got += n;
     }
@@ -1058,19 +1099,70 @@ int group_host_open(uv_loop_t *loop, const group_host_config *cfg, wal *w,
     return 0;
 }
 
+static void group_free(node_group *g)
+{
+    raft_free(g->r);
+    kv_destroy(&g->ks);
+    meta_destroy(&g->meta);
+    buf_free(&g->recv);
+    buf_free(&g->scratch);
+    mem_free(g);
+}
+
 static void destroy_host(group_host *h)
 {
-    for (size_t i = 0; i < h->count; i++) {
-        node_group *g = h->groups[i];
-        raft_free(g->r);
-        kv_destroy(&g->ks);
-        meta_destroy(&g->meta);
-        buf_free(&g->recv);
-        buf_free(&g->scratch);
-        mem_free(g);
-    }
+    for (size_t i = 0; i < h->count; i++)
+        group_free(h->groups[i]);
+    for (size_t i = 0; i < h->retired_count; i++)
+        group_free(h->retired[i]);
     mem_free(h->groups);
+    mem_free(h->retired);
     mem_free(h);
+}
+
+/* A retired group is freed once no WAL callback points at it. */
+static bool free_if_idle(node_group *g)
+{
+    group_host *h = g->host;
+    if (!g->retired || g->inflight > 0 || g->job != NULL) return false;
+    for (size_t i = 0; i < h->retired_count; i++) {
+        if (h->retired[i] != g) continue;
+        h->retired[i] = h->retired[--h->retired_count];
+        break;
+    }
+    group_free(g);
+    return true;
+}
+
+int group_retire(group_host *h, uint64_t id)
+{
+    size_t i = 0;
+    while (i < h->count && h->groups[i]->id != id)
+        i++;
+    if (i == h->count || id == GROUP_META) return POLIS_ENOTFOUND;
+    node_group *g = h->groups[i];
+    memmove(&h->groups[i], &h->groups[i + 1], (h->count - i - 1) * sizeof *h->groups);
+    h->count--;
+    fail_list(&g->proposals,
+              "TRYAGAIN the shard left this node; the write may or may not "
+              "have been applied");
+    fail_list(&g->reads, "TRYAGAIN the shard left this node");
+    g->retired = true;
+    if (g->job) {
+        if (g->job->pipe_open) pipe_stop(g->job, POLIS_ECLOSED);
+        snap_abort(g->job);
+    }
+    int rv = wal_drop_group(h->w, id);
+    h->retired = mem_realloc(h->retired, (h->retired_count + 1) * sizeof *h->retired);
+    h->retired[h->retired_count++] = g;
+    free_if_idle(g);
+    return rv;
+}
+
+int group_propose_conf(node_group *g, const raft_conf_change *changes, size_t count)
+{
+    raft_index index;
+    return raft_propose_conf_change(g->r, changes, count, &index);
 }
 
 /* The host is freed once its handles closed and no WAL callback (a sync or
@@ -1109,7 +1201,8 @@ void group_host_fail_all(group_host *h, const char *error)
     }
 }
 
-/* ---- Requests ------------------------------------------------------------------------ */
+/* ---- Requests ------------------------------------------------------------------------
+ */
 
 int group_propose(node_group *g, const cmd_arg *argv, size_t argc, int resp_proto,
                   int64_t now_ms, group_done_fn *done, void *arg)

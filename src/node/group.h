@@ -49,14 +49,14 @@ typedef void group_done_fn(void *arg, int status, const char *reply, size_t len)
 
 typedef struct group_host_config {
     raft_id node_id;
-    raft_config raft;           /* template: id, group and seed are filled in */
-    uint32_t tick_ms;           /* length of one raft tick (50) */
+    raft_config raft; /* template: id, group and seed are filled in */
+    uint32_t tick_ms; /* length of one raft tick (50) */
     cmd_limits limits;
-    uint64_t snapshot_entries;  /* applied entries between snapshots (100000) */
-    raft_index snapshot_keep;   /* entries kept after one, for slow followers */
-    uint32_t request_timeout_ms;/* a proposal or read not done by then fails */
-    uint32_t pipeline_depth;    /* a group's batches waiting for the WAL at once (8);
-                                   1: each batch waits for the previous fsync */
+    uint64_t snapshot_entries;   /* applied entries between snapshots (100000) */
+    raft_index snapshot_keep;    /* entries kept after one, for slow followers */
+    uint32_t request_timeout_ms; /* a proposal or read not done by then fails */
+    uint32_t pipeline_depth;     /* a group's batches waiting for the WAL at once (8);
+                                    1: each batch waits for the previous fsync */
     uint64_t seed;
 } group_host_config;
 
@@ -73,6 +73,13 @@ void group_host_close(group_host *h);
  * POLIS_EEXISTS if the group already exists, e.g. after a restart). */
 int group_create(group_host *h, uint64_t group, const raft_conf *conf);
 node_group *group_find(group_host *h, uint64_t group);
+/* The group left this node (its replica moved elsewhere): pending requests
+ * fail, its WAL records and snapshots are dropped, and it is freed once no
+ * WAL callback is due. Not for the meta group. */
+int group_retire(group_host *h, uint64_t group);
+/* Proposes a membership change of the group (leader only; one at a time:
+ * raft refuses a second while one is pending). */
+int group_propose_conf(node_group *g, const raft_conf_change *changes, size_t count);
 /* A message from a peer for one of our groups (unknown groups are dropped). */
 void group_host_step(group_host *h, const raft_msg *m);
 

@@ -30,9 +30,10 @@ void node_client_describe(const node_client *c, buf *out)
                    "tot-mem=%zu events=r%s cmd=%s user=default redir=-1 resp=%d\n",
                    (unsigned long long)c->id, c->addr, c->laddr, c->fd,
                    c->name ? c->name : "", (long long)((now - c->ctime_ms) / 1000),
-                   (long long)((now - c->last_interaction_ms) / 1000), flags, c->query.len,
-                   c->query.cap - c->query.len, c->query.cap, c->query.len, c->out.len,
-                   c->inflight.len, sizeof *c + c->query.cap + c->out.cap + c->inflight.cap,
+                   (long long)((now - c->last_interaction_ms) / 1000), flags,
+                   c->query.len, c->query.cap - c->query.len, c->query.cap, c->query.len,
+                   c->out.len, c->inflight.len,
+                   sizeof *c + c->query.cap + c->out.cap + c->inflight.cap,
                    c->writing || c->out.len ? "w" : "", cmd, c->resp);
 }
 
@@ -44,8 +45,10 @@ static void bytes_human(char *out, size_t cap, double n)
         n /= 1024;
         i++;
     }
-    if (i == 0) snprintf(out, cap, "%.0fB", n);
-    else snprintf(out, cap, "%.2f%c", n, units[i]);
+    if (i == 0)
+        snprintf(out, cap, "%.0fB", n);
+    else
+        snprintf(out, cap, "%.2f%c", n, units[i]);
 }
 
 static size_t rss_bytes(void)
@@ -86,8 +89,8 @@ static void section_server(node_server *s, buf *out)
                    u.machine, (int)sizeof(void *) * 8, uv_version_string(), __GNUC__,
                    __GNUC_MINOR__, __GNUC_PATCHLEVEL__, (int)getpid(), s->run_id,
                    (long long)s->cfg.port, (long long)node_now_us(), (long long)uptime,
-                   (long long)(uptime / 86400), (long long)s->cfg.hz, (long long)s->cfg.hz,
-                   s->cfg.config_file);
+                   (long long)(uptime / 86400), (long long)s->cfg.hz,
+                   (long long)s->cfg.hz, s->cfg.config_file);
 }
 
 static void section_clients(node_server *s, buf *out)
@@ -95,7 +98,8 @@ static void section_clients(node_server *s, buf *out)
     size_t max_in = 0, max_out = 0;
     for (node_client *c = s->clients; c; c = c->next) {
         if (c->query.cap > max_in) max_in = c->query.cap;
-        if (c->out.cap + c->inflight.cap > max_out) max_out = c->out.cap + c->inflight.cap;
+        if (c->out.cap + c->inflight.cap > max_out)
+            max_out = c->out.cap + c->inflight.cap;
     }
     buf_append_fmt(out,
                    "# Clients\r\n"
@@ -154,8 +158,8 @@ static void section_memory(node_server *s, buf *out)
                    "allocator_allocated:%zu\r\n"
                    "mem_fragmentation_ratio:%.2f\r\n"
                    "mem_allocator:libc\r\n",
-                   used, used_h, rss, rss_h, peak, peak_h, (long long)s->cfg.maxmemory, max_h,
-                   kv_evict_policy_name((int)s->cfg.maxmemory_policy),
+                   used, used_h, rss, rss_h, peak, peak_h, (long long)s->cfg.maxmemory,
+                   max_h, kv_evict_policy_name((int)s->cfg.maxmemory_policy),
                    used - node_counted_memory(s), allocator_allocated(),
                    used ? (double)rss / (double)used : 0.0);
 }
@@ -163,7 +167,8 @@ static void section_memory(node_server *s, buf *out)
 static uint64_t instantaneous_ops(const node_stats *st)
 {
     size_t newest = st->ops_sample_index, oldest = (newest + 1) % 16;
-    if (st->ops_sample_ms[oldest] == 0 || st->ops_sample_ms[newest] <= st->ops_sample_ms[oldest])
+    if (st->ops_sample_ms[oldest] == 0 ||
+        st->ops_sample_ms[newest] <= st->ops_sample_ms[oldest])
         return 0;
     uint64_t ops = st->ops_samples[newest] - st->ops_samples[oldest];
     int64_t ms = st->ops_sample_ms[newest] - st->ops_sample_ms[oldest];
@@ -222,8 +227,7 @@ static void section_cpu(node_server *s, buf *out)
     (void)s;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    buf_append_fmt(out,
-                   "# CPU\r\nused_cpu_sys:%ld.%06ld\r\nused_cpu_user:%ld.%06ld\r\n",
+    buf_append_fmt(out, "# CPU\r\nused_cpu_sys:%ld.%06ld\r\nused_cpu_user:%ld.%06ld\r\n",
                    (long)ru.ru_stime.tv_sec, (long)ru.ru_stime.tv_usec,
                    (long)ru.ru_utime.tv_sec, (long)ru.ru_utime.tv_usec);
 }
@@ -233,13 +237,14 @@ static void stat_line(buf *out, const cmd_def *d)
     if (d->stats.calls == 0 && d->stats.rejected_calls == 0 && d->stats.failed_calls == 0)
         return;
     double per_call = d->stats.calls ? (double)d->stats.usec / (double)d->stats.calls : 0;
-    buf_append_fmt(out,
-                   "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,"
-                   "failed_calls=%llu\r\n",
-                   d->fullname, (unsigned long long)d->stats.calls,
-                   (unsigned long long)d->stats.usec, per_call,
-                   (unsigned long long)d->stats.rejected_calls,
-                   (unsigned long long)d->stats.failed_calls);
+    buf_append_fmt(
+        out,
+        "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,"
+        "failed_calls=%llu\r\n",
+        d->fullname, (unsigned long long)d->stats.calls,
+        (unsigned long long)d->stats.usec, per_call,
+        (unsigned long long)d->stats.rejected_calls,
+        (unsigned long long)d->stats.failed_calls);
 }
 
 static void section_commandstats(node_server *s, buf *out)
@@ -248,7 +253,8 @@ static void section_commandstats(node_server *s, buf *out)
     buf_append_str(out, "# Commandstats\r\n");
     for (const cmd_def *d = cmd_table(); d->name; d++) {
         stat_line(out, d);
-        for (const cmd_def *sub = d->subcommands; sub && sub->name; sub++) stat_line(out, sub);
+        for (const cmd_def *sub = d->subcommands; sub && sub->name; sub++)
+            stat_line(out, sub);
     }
 }
 
@@ -274,16 +280,11 @@ static const struct {
     section_fn *fn;
     bool in_default;
 } sections[] = {
-    {"server", section_server, true},
-    {"clients", section_clients, true},
-    {"memory", section_memory, true},
-    {"persistence", section_persistence, true},
-    {"stats", section_stats, true},
-    {"replication", section_replication, true},
-    {"cpu", section_cpu, true},
-    {"commandstats", section_commandstats, false},
-    {"cluster", section_cluster, true},
-    {"keyspace", section_keyspace, true},
+    {"server", section_server, true},   {"clients", section_clients, true},
+    {"memory", section_memory, true},   {"persistence", section_persistence, true},
+    {"stats", section_stats, true},     {"replication", section_replication, true},
+    {"cpu", section_cpu, true},         {"commandstats", section_commandstats, false},
+    {"cluster", section_cluster, true}, {"keyspace", section_keyspace, true},
 };
 #define SECTION_COUNT (sizeof sections / sizeof sections[0])
 
@@ -291,7 +292,8 @@ void node_info(node_server *s, const cmd_arg *args, size_t count, buf *out)
 {
     bool want[SECTION_COUNT] = {0};
     if (count == 0) {
-        for (size_t i = 0; i < SECTION_COUNT; i++) want[i] = sections[i].in_default;
+        for (size_t i = 0; i < SECTION_COUNT; i++)
+            want[i] = sections[i].in_default;
     }
     for (size_t a = 0; a < count; a++) {
         bool all = str_eq_nocase(args[a].ptr, args[a].len, "all") ||

@@ -19,13 +19,13 @@
 
 /* Buffers above this size are released when they empty, so one large
  * reply or request does not pin memory for the life of a connection. */
-#define CLIENT_BUF_KEEP_BYTES (64u * 1024)
-#define CLIENT_READ_BYTES (16u * 1024)
+#define CLIENT_BUF_KEEP_BYTES     (64u * 1024)
+#define CLIENT_READ_BYTES         (16u * 1024)
 #define CLIENT_READ_BIG_BYTES_MAX (16u * 1024 * 1024)
 /* Active expiry, as Redis: sample this many keys per round and keep going
  * while more than 10% of a sample had expired, within 25% of a cron tick. */
-#define EXPIRE_SAMPLE_KEYS 20
-#define EXPIRE_STALE_PERCENT 10
+#define EXPIRE_SAMPLE_KEYS        20
+#define EXPIRE_STALE_PERCENT      10
 #define EXPIRE_CYCLE_TIME_PERCENT 25
 
 static void process_input(node_client *c);
@@ -68,7 +68,8 @@ static void output_drained(node_client *c)
         pending_output(c) < (size_t)s->cfg.client_output_pause_bytes) {
         c->flags &= ~CLIENT_READ_PAUSED;
         process_input(c); /* requests buffered while paused */
-        if (!(c->flags & (CLIENT_READ_PAUSED | CLIENT_CLOSING | CLIENT_CLOSE_AFTER_REPLY)))
+        if (!(c->flags &
+              (CLIENT_READ_PAUSED | CLIENT_CLOSING | CLIENT_CLOSE_AFTER_REPLY)))
             resume_read(c);
     }
     if ((c->flags & CLIENT_CLOSE_AFTER_REPLY) && pending_output(c) == 0 && !c->writing)
@@ -127,7 +128,8 @@ static void flush_client(node_client *c)
     c->out = tmp;
     c->out.len = 0;
     c->inflight_sent = (size_t)n;
-    uv_buf_t rest = uv_buf_init(c->inflight.data + n, (unsigned)(c->inflight.len - (size_t)n));
+    uv_buf_t rest =
+        uv_buf_init(c->inflight.data + n, (unsigned)(c->inflight.len - (size_t)n));
     c->write_req.data = c;
     c->writing = true;
     int rv = uv_write(&c->write_req, (uv_stream_t *)&c->tcp, &rest, 1, on_write);
@@ -180,8 +182,10 @@ void node_client_close(node_client *c)
     c->flags |= CLIENT_CLOSING;
     blocking_forget(c);
     node_server *s = c->server;
-    if (c->prev) c->prev->next = c->next;
-    else s->clients = c->next;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->clients = c->next;
     if (c->next) c->next->prev = c->prev;
     c->prev = c->next = NULL;
     s->client_count--;
@@ -206,8 +210,10 @@ node_reply_slot *node_client_defer(node_client *c)
 {
     node_reply_slot *sl = mem_calloc(1, sizeof *sl);
     sl->client = c;
-    if (c->slots_tail) c->slots_tail->next = sl;
-    else c->slots_head = sl;
+    if (c->slots_tail)
+        c->slots_tail->next = sl;
+    else
+        c->slots_head = sl;
     c->slots_tail = sl;
     c->slot_count++;
     return sl;
@@ -248,7 +254,7 @@ void node_reply_fill(node_reply_slot *sl, const char *data, size_t len)
  * costs one monotonic read, which both times it (commandstats) and advances
  * the batch's notion of now. */
 typedef struct batch_clock {
-    int64_t wall_ms;   /* wall clock at the start of the batch */
+    int64_t wall_ms; /* wall clock at the start of the batch */
     uint64_t mono_start;
     uint64_t mono_last;
 } batch_clock;
@@ -426,7 +432,8 @@ static void process_input(node_client *c)
             break;
         }
         const char *input = c->query.data + off;
-        enum resp_parse_result r = resp_parse_request(&c->parser, input, c->query.len - off);
+        enum resp_parse_result r =
+            resp_parse_request(&c->parser, input, c->query.len - off);
         if (r == RESP_PARSE_MORE) break;
         if (r == RESP_PARSE_ERROR) {
             reply_protocol_error(c, c->parser.error);
@@ -474,11 +481,13 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out)
      * 16 KiB at a time, but never reserve what the client merely announced. */
     if (c->parser.need_bytes > c->query.len) {
         size_t missing = c->parser.need_bytes - c->query.len;
-        if (missing > want) want = missing < CLIENT_READ_BIG_BYTES_MAX ? missing
-                                                                       : CLIENT_READ_BIG_BYTES_MAX;
+        if (missing > want)
+            want =
+                missing < CLIENT_READ_BIG_BYTES_MAX ? missing : CLIENT_READ_BIG_BYTES_MAX;
     }
     buf_reserve(&c->query, want);
-    *out = uv_buf_init(c->query.data + c->query.len, (unsigned)(c->query.cap - c->query.len));
+    *out = uv_buf_init(c->query.data + c->query.len,
+                       (unsigned)(c->query.cap - c->query.len));
 }
 
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
@@ -591,14 +600,15 @@ static void active_expire_cycle(node_server *s)
     for (int round = 0;; round++) {
         int64_t now = node_now_ms();
         size_t found;
-        size_t sampled = kv_expire_sample(&s->ks, now, &s->rng, EXPIRE_SAMPLE_KEYS,
-                                          expired, &found);
+        size_t sampled =
+            kv_expire_sample(&s->ks, now, &s->rng, EXPIRE_SAMPLE_KEYS, expired, &found);
         for (size_t i = 0; i < found; i++) {
             kv_delete(&s->ks, expired[i]->data, expired[i]->key_len);
             s->ks.stats.expired_keys++;
         }
         if (sampled == 0 || found * 100 <= sampled * EXPIRE_STALE_PERCENT) break;
-        if ((round & 15) == 15 && (int64_t)((uv_hrtime() - start) / 1000) > budget_us) break;
+        if ((round & 15) == 15 && (int64_t)((uv_hrtime() - start) / 1000) > budget_us)
+            break;
     }
     s->stats.expire_cycles++;
 }
@@ -649,7 +659,8 @@ static void finish_shutdown(void *arg)
     uv_close((uv_handle_t *)&s->flush, NULL);
     uv_close((uv_handle_t *)&s->sigterm, NULL);
     uv_close((uv_handle_t *)&s->sigint, NULL);
-    while (s->clients) node_client_close(s->clients);
+    while (s->clients)
+        node_client_close(s->clients);
     blocking_close(s);
     if (s->cluster) {
         cluster_close(s->cluster, NULL, NULL);
@@ -662,8 +673,10 @@ void node_server_shutdown(node_server *s)
     if (s->shutting_down) return;
     s->shutting_down = true;
     /* A leader hands over first, so writes continue elsewhere at once. */
-    if (s->cluster) cluster_prepare_stop(s->cluster, finish_shutdown, s);
-    else finish_shutdown(s);
+    if (s->cluster)
+        cluster_prepare_stop(s->cluster, finish_shutdown, s);
+    else
+        finish_shutdown(s);
 }
 
 static void raise_fd_limit(int64_t maxclients)
@@ -695,7 +708,8 @@ static int start_listening(node_server *s)
 {
     struct sockaddr_storage addr;
     int rv = uv_ip4_addr(s->cfg.bind, (int)s->cfg.port, (struct sockaddr_in *)&addr);
-    if (rv != 0) rv = uv_ip6_addr(s->cfg.bind, (int)s->cfg.port, (struct sockaddr_in6 *)&addr);
+    if (rv != 0)
+        rv = uv_ip6_addr(s->cfg.bind, (int)s->cfg.port, (struct sockaddr_in6 *)&addr);
     if (rv != 0) {
         log_warning("bad bind address '%s'", s->cfg.bind);
         return -1;
@@ -703,7 +717,9 @@ static int start_listening(node_server *s)
     uv_tcp_init(s->loop, &s->listener);
     s->listener.data = s;
     rv = uv_tcp_bind(&s->listener, (struct sockaddr *)&addr, 0);
-    if (rv == 0) rv = uv_listen((uv_stream_t *)&s->listener, (int)s->cfg.tcp_backlog, on_connection);
+    if (rv == 0)
+        rv = uv_listen((uv_stream_t *)&s->listener, (int)s->cfg.tcp_backlog,
+                       on_connection);
     if (rv != 0) {
         log_warning("cannot listen on %s:%lld: %s", s->cfg.bind, (long long)s->cfg.port,
                     uv_strerror(rv));
@@ -723,7 +739,8 @@ static void make_run_id(node_server *s)
     }
     rng_seed(&s->rng, seed);
     static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < 40; i++) s->run_id[i] = hex[rng_next(&s->rng) & 15];
+    for (int i = 0; i < 40; i++)
+        s->run_id[i] = hex[rng_next(&s->rng) & 15];
     s->run_id[40] = '\0';
 }
 

@@ -55,20 +55,20 @@ typedef struct node_client {
     uv_tcp_t tcp;
     uv_write_t write_req;
     struct node_server *server;
-    struct node_client *prev, *next;     /* all clients */
-    struct node_client *pending_next;    /* clients with output to flush */
+    struct node_client *prev, *next;  /* all clients */
+    struct node_client *pending_next; /* clients with output to flush */
     uint32_t flags;
-    int resp;                            /* protocol version: 2 or 3 */
+    int resp; /* protocol version: 2 or 3 */
     bool authenticated;
-    bool writing;                        /* write_req in flight on `inflight` */
-    buf query;                           /* unprocessed input */
+    bool writing; /* write_req in flight on `inflight` */
+    buf query;    /* unprocessed input */
     resp_parser parser;
-    buf out;                             /* replies not yet handed to the socket */
-    buf inflight;                        /* replies the socket is writing */
+    buf out;      /* replies not yet handed to the socket */
+    buf inflight; /* replies the socket is writing */
     size_t inflight_sent;
     cmd_arg *argv;
     size_t argv_cap;
-    char *name;                          /* CLIENT SETNAME, NULL if none */
+    char *name; /* CLIENT SETNAME, NULL if none */
     char addr[64];
     char laddr[64];
     int fd;
@@ -79,8 +79,8 @@ typedef struct node_client {
     uint64_t net_output_bytes;
     node_reply_slot *slots_head, *slots_tail;
     size_t slot_count;
-    struct node_blocked *blocked;     /* parked by BLPOP & co (node/blocking.h) */
-    bool unblocked;                   /* on the server's unblocked list */
+    struct node_blocked *blocked; /* parked by BLPOP & co (node/blocking.h) */
+    bool unblocked;               /* on the server's unblocked list */
     struct node_client *unblocked_next;
 } node_client;
 
@@ -124,10 +124,10 @@ typedef struct node_server {
     struct node_blocked *blocked_head, *blocked_tail;
     size_t blocked_count;
     uv_timer_t block_timer;
-    buf ready_keys;       /* keys written since the last retry pass */
+    buf ready_keys; /* keys written since the last retry pass */
     size_t ready_off;
     bool serving_blocked;
-    node_client *unblocked; /* to resume their input */
+    node_client *unblocked;   /* to resume their input */
     kv_evict_pool evict_pool; /* node/evict.c */
     uint32_t evict_inflight;  /* eviction proposals not yet applied */
 } node_server;

@@ -639,7 +639,8 @@ void nodecmd_cluster_help(cmd_ctx *c)
         "    Return the node id.",
         "NODES",
         "    Return cluster configuration seen by node. Output format:",
-        "    <id> <ip:port@bus-port> <flags> <master> <pings> <pongs> <epoch> <link> <slot> ...",
+        "    <id> <ip:port@bus-port> <flags> <master> <pings> <pongs> <epoch> <link> "
+        "<slot> ...",
         "SHARDS",
         "    Return information about slot range mappings and the nodes serving them.",
         "SLOTS",

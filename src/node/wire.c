@@ -696,14 +696,15 @@ void wire_encode_leaders(buf *b, const wire_leader *l, uint32_t count)
     commit(b, p, n);
 }
 
-int wire_decode_leaders(const void *p, size_t len, wire_scratch *s, const wire_leader **out,
-                        uint32_t *count, wire_error *err)
+int wire_decode_leaders(const void *p, size_t len, wire_scratch *s,
+                        const wire_leader **out, uint32_t *count, wire_error *err)
 {
     cursor c = cursor_make(p, len, err);
     if (len < 4) return cur_fail(&c, "leaders header truncated");
     uint32_t n = take_u32(&c);
     if (n > WIRE_LEADERS_MAX) return cur_fail(&c, "leaders count over the limit");
-    if ((uint64_t)n * 16 != cur_left(&c)) return cur_fail(&c, "leaders count disagrees with the payload");
+    if ((uint64_t)n * 16 != cur_left(&c))
+        return cur_fail(&c, "leaders count disagrees with the payload");
     s->leaders = grow(s->leaders, &s->leaders_cap, n ? n : 1, sizeof *s->leaders);
     for (uint32_t i = 0; i < n; i++) {
         s->leaders[i].group = take_u64(&c);

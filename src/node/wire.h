@@ -341,7 +341,7 @@ typedef struct wire_leader {
 
 void wire_encode_leaders(buf *b, const wire_leader *l, uint32_t count);
 /* Decodes into scratch-owned storage (*out valid until the next decode with s). */
-int wire_decode_leaders(const void *p, size_t len, wire_scratch *s, const wire_leader **out,
-                        uint32_t *count, wire_error *err);
+int wire_decode_leaders(const void *p, size_t len, wire_scratch *s,
+                        const wire_leader **out, uint32_t *count, wire_error *err);
 
 #endif

@@ -121,6 +121,7 @@ class Node(object):
         self.peer_port = None
         self.proc = None
         self.started_once = False
+        self.first_flags = {}  # node flags of the first start, besides node_id and peers
         self.killed = False   # the current process was SIGKILLed
         self.stopped = False  # SIGSTOPped
         self.reported = False  # a problem with the current process was recorded
@@ -135,6 +136,7 @@ class Node(object):
         if not self.started_once:
             cfg["node_id"] = self.node_id
             cfg["peers"] = self.cluster.peers_spec()
+            cfg.update(self.first_flags)
         for name, value in cfg.items():
             argv += ["--" + name.replace("_", "-"), str(value)]
         return argv
@@ -344,6 +346,27 @@ class Cluster(object):
         elif wait == "shards":
             self.wait_shards(wait_leader_s)
         return self
+
+    def add_node(self, zone=None):
+        """Starts one more node that joins the running cluster (cluster-join,
+        the cluster's id) and adds it to the map with CLUSTER ADDNODE sent to
+        node 1. Returns the node; its replicas come with the balancer."""
+        n = Node(self, len(self.nodes) + 1, self.root)
+        n.port, n.peer_port = free_port(), free_port()
+        info = parse_info(self.running()[0].cmd("CLUSTER", "INFO"))
+        peers = ",".join("%d=127.0.0.1:%d" % (m.node_id, m.peer_port) for m in self.nodes)
+        n.first_flags = {"cluster_join": "yes", "cluster_id": info["cluster_id"],
+                         "peers": peers + ",%d=127.0.0.1:%d" % (n.node_id, n.peer_port)}
+        if zone:
+            n.first_flags["zone"] = zone
+        self.nodes.append(n)
+        n.start()
+        args = ["CLUSTER", "ADDNODE", n.node_id, "127.0.0.1:%d" % n.port,
+                "127.0.0.1:%d" % n.peer_port] + ([zone] if zone else [])
+        reply = self.running()[0].cmd(*args)
+        if reply != b"OK":
+            raise ClusterError("ADDNODE %d failed: %r" % (n.node_id, reply))
+        return n
 
     def shards_ready(self, nodes=None):
         """True when every given node has the shard map (CLUSTER INFO

@@ -1,0 +1,348 @@
+/* node/shards.c - the shards' placement on the running cluster (see
+ * cluster_int.h and docs/design/009-partitioning.md).
+ *
+ * The meta state says where each shard's replicas should be; the groups
+ * follow it in three loops, each driven by the cluster timer:
+ *   - every node runs the groups the map gives it (a founding replica
+ *     starts with the shard's first configuration, a replica added later
+ *     starts empty and is filled by its leader: log or snapshot), retires
+ *     the ones the map took away once its group has let it go, and keeps a
+ *     peer link to every node of the map;
+ *   - the leader of each shard changes its group's membership toward the
+ *     map, one Raft configuration change at a time: add the new replica as
+ *     a learner, record in the map that it caught up (META_LEARNER_PROMOTE),
+ *     make it a voter, then remove the replica the map dropped (handing
+ *     leadership away first if it is that replica);
+ *   - the meta leader runs the planner (cluster/placement.c) and proposes
+ *     its next change once the last one applied, and keeps the meta group
+ *     itself on up to five up nodes (the others its learners).
+ * Every node also evens out leadership: a node leading more shards than its
+ * share hands one to a less loaded voter (placement_leader_move), at most
+ * one per second. */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/mem.h"
+#include "cluster/placement.h"
+#include "node/cluster_int.h"
+
+#define META_GROUP_VOTERS 5
+/* A learner within this many entries of the leader's log has caught up. */
+#define CAUGHT_UP_ENTRIES 64
+/* A replica the map dropped is retired this long after its group's
+ * configuration no longer has it (time for the change to commit with its
+ * acknowledgement), or this long after the map dropped it at the latest. */
+#define RETIRE_GRACE_MS         2000
+#define RETIRE_LATEST_MS        30000
+#define PROMOTE_RETRY_MS        1000
+#define LEADER_BALANCE_EVERY_MS 1000
+
+static bool has(const uint64_t *ids, size_t n, uint64_t id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] == id) return true;
+    return false;
+}
+
+static bool conf_has(const raft_id *ids, uint8_t n, raft_id id)
+{
+    for (uint8_t i = 0; i < n; i++)
+        if (ids[i] == id) return true;
+    return false;
+}
+
+static bool in_conf(const raft_conf *rc, raft_id id)
+{
+    return conf_has(rc->voters, rc->voter_count, id) ||
+           conf_has(rc->voters_outgoing, rc->voter_outgoing_count, id) ||
+           conf_has(rc->learners, rc->learner_count, id);
+}
+
+static bool is_replica(const meta_shard *s, uint64_t node)
+{
+    return has(s->voters, s->voter_count, node) ||
+           has(s->learners, s->learner_count, node);
+}
+
+/* ---- Local groups and peer links ----------------------------------------------- */
+
+static void link_nodes(node_cluster *c, const meta_state *m)
+{
+    for (size_t i = 0; i < m->node_count; i++) {
+        const meta_node *n = &m->nodes[i];
+        if (n->id == c->node_id || n->state == META_NODE_REMOVED) continue;
+        bool known = false;
+        for (size_t k = 0; k < c->peer_count && !known; k++)
+            known = c->peer_ids[k] == n->id;
+        if (known || c->peer_count == CLUSTER_PEERS_MAX) continue;
+        c->peer_ids[c->peer_count] = n->id;
+        snprintf(c->peer_addr[c->peer_count], sizeof c->peer_addr[0], "%s", n->peer_addr);
+        c->peer_count++;
+        peer_net_add(c->net, n->id, n->peer_addr);
+        log_notice("node %llu joined the map (%s)", (unsigned long long)n->id,
+                   n->peer_addr);
+    }
+}
+
+void shards_reconcile(node_cluster *c)
+{
+    const meta_state *m = cluster_map(c);
+    link_nodes(c, m);
+    for (size_t i = 0; i < m->shard_count; i++) {
+        const meta_shard *s = &m->shards[i];
+        if (!is_replica(s, c->node_id) || group_find(c->host, s->id)) continue;
+        /* A shard as created: its founding voters start it with the same
+         * first configuration. A replica added since starts empty. */
+        bool founding = s->epoch == 1 && has(s->voters, s->voter_count, c->node_id);
+        raft_conf conf = {0};
+        for (uint32_t v = 0; founding && v < s->voter_count && v < RAFT_NODES_MAX; v++)
+            conf.voters[conf.voter_count++] = s->voters[v];
+        int rv = group_create(c->host, s->id, founding ? &conf : NULL);
+        if (rv != 0 && rv != POLIS_EEXISTS)
+            log_warning("shard %llu: cannot start its group: %s",
+                        (unsigned long long)s->id, polis_strerror(rv));
+        else
+            log_notice("shard %llu: replica started (%s)", (unsigned long long)s->id,
+                       founding ? "founding" : "joining, filled by the leader");
+    }
+}
+
+/* Retires the groups whose shard the map no longer places here. */
+static void retire_groups(node_cluster *c, uint64_t now)
+{
+    const meta_state *m = cluster_map(c);
+    for (size_t i = 0; i < group_host_count(c->host); i++) {
+        node_group *g = group_host_at(c->host, i);
+        uint64_t id = group_id(g);
+        if (group_meta(g)) continue;
+        const meta_shard *s = meta_shard_find(m, id);
+        leader_hint *h = id < c->hint_cap ? &c->hints[id] : NULL;
+        if (s && is_replica(s, c->node_id)) {
+            if (h) h->dropped_ms = h->released_ms = 0;
+            continue;
+        }
+        if (m->shard_count == 0 || h == NULL) continue; /* map not applied yet */
+        if (h->dropped_ms == 0) h->dropped_ms = now;
+        const raft_conf *rc = raft_conf_of(group_raft(g));
+        bool released = !conf_has(rc->voters, rc->voter_count, c->node_id) &&
+                        !conf_has(rc->learners, rc->learner_count, c->node_id);
+        if (released && h->released_ms == 0) h->released_ms = now;
+        bool done = (released && now - h->released_ms >= RETIRE_GRACE_MS) ||
+                    now - h->dropped_ms >= RETIRE_LATEST_MS;
+        if (!done) continue;
+        log_notice("shard %llu: replica retired from this node", (unsigned long long)id);
+        h->dropped_ms = h->released_ms = 0;
+        group_retire(c->host, id);
+        i--; /* the host's array closed over it */
+    }
+}
+
+/* ---- A shard leader's membership changes --------------------------------------- */
+
+static bool caught_up(node_group *g, raft_id node)
+{
+    raft *r = group_raft(g);
+    raft_progress_info prs[RAFT_NODES_MAX * 3];
+    size_t n = raft_progress(r, prs, RAFT_NODES_MAX * 3);
+    for (size_t i = 0; i < n && i < RAFT_NODES_MAX * 3; i++)
+        if (prs[i].id == node)
+            return prs[i].state == 1 &&
+                   prs[i].match + CAUGHT_UP_ENTRIES >= raft_last_index(r);
+    return false;
+}
+
+static int propose_change(node_group *g, uint8_t type, raft_id node)
+{
+    raft_conf_change ch = {type, node};
+    int rv = group_propose_conf(g, &ch, 1);
+    if (rv == 0)
+        log_notice("group %llu: proposing %s node %llu", (unsigned long long)group_id(g),
+                   type == RAFT_CONF_ADD_VOTER     ? "voter"
+                   : type == RAFT_CONF_ADD_LEARNER ? "learner"
+                                                   : "removal of",
+                   (unsigned long long)node);
+    return rv;
+}
+
+/* The best voter to hand leadership to: in the map's voters, caught up. */
+static raft_id successor(node_cluster *c, node_group *g, const uint64_t *voters, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (voters[i] != c->node_id && caught_up(g, voters[i])) return voters[i];
+    return 0;
+}
+
+static void promote_done(void *arg, const char *reply, size_t len)
+{
+    (void)arg;
+    if (len > 0 && reply[0] == '-')
+        log_verbose("learner promotion refused: %.*s", (int)(len > 2 ? len - 2 : len),
+                    reply);
+}
+
+/* One step of a group this node leads toward the map's replicas: V voters
+ * and L learners (the meta group passes its own targets). */
+static void conform(node_cluster *c, node_group *g, const uint64_t *V, size_t nv,
+                    const uint64_t *L, size_t nl, uint64_t now)
+{
+    const raft_conf *rc = raft_conf_of(group_raft(g));
+    if (rc->voter_outgoing_count > 0) return; /* a change is still being made */
+    for (size_t i = 0; i < nv + nl; i++) {
+        uint64_t x = i < nv ? V[i] : L[i - nv];
+        if (!in_conf(rc, x)) {
+            propose_change(g, RAFT_CONF_ADD_LEARNER, x);
+            return;
+        }
+    }
+    for (size_t i = 0; i < nv; i++) {
+        if (conf_has(rc->learners, rc->learner_count, V[i])) {
+            propose_change(g, RAFT_CONF_ADD_VOTER, V[i]);
+            return;
+        }
+    }
+    for (uint8_t i = 0; i < rc->voter_count; i++) {
+        raft_id x = rc->voters[i];
+        if (has(V, nv, x)) continue;
+        if (has(L, nl, x)) {
+            propose_change(g, RAFT_CONF_ADD_LEARNER, x); /* demote */
+            return;
+        }
+        if (x == c->node_id) {
+            /* The leader itself leaves: hand over first. */
+            raft_id to = successor(c, g, V, nv);
+            if (to) raft_transfer_leader(group_raft(g), to);
+            return;
+        }
+        propose_change(g, RAFT_CONF_REMOVE, x);
+        return;
+    }
+    for (uint8_t i = 0; i < rc->learner_count; i++) {
+        if (!has(V, nv, rc->learners[i]) && !has(L, nl, rc->learners[i])) {
+            propose_change(g, RAFT_CONF_REMOVE, rc->learners[i]);
+            return;
+        }
+    }
+    (void)now;
+}
+
+static void conform_shard(node_cluster *c, node_group *g, const meta_shard *s,
+                          uint64_t now)
+{
+    conform(c, g, s->voters, s->voter_count, s->learners, s->learner_count, now);
+    /* A learner that caught up is recorded in the map as ready: the planner
+     * then makes it a voter and drops the replica it replaces. */
+    const raft_conf *rc = raft_conf_of(group_raft(g));
+    leader_hint *h = hint_at(c, s->id);
+    for (uint32_t i = 0; i < s->learner_count && h; i++) {
+        uint64_t x = s->learners[i];
+        if (!conf_has(rc->learners, rc->learner_count, x) || !caught_up(g, x)) continue;
+        if (now - h->promote_ms < PROMOTE_RETRY_MS) continue;
+        h->promote_ms = now;
+        meta_cmd mc = {
+            .op = META_LEARNER_PROMOTE, .shard = s->id, .epoch = s->epoch, .node = x};
+        cluster_meta_submit(c, &mc, 2, promote_done, c);
+    }
+}
+
+/* ---- The meta group's own membership --------------------------------------------- */
+
+/* Voters: the current ones that are up, then other up nodes by id, up to
+ * five; learners: every other node of the map that is not removed. */
+static void conform_meta(node_cluster *c, const meta_state *m, uint64_t now)
+{
+    if (m->node_count == 0) return;
+    node_group *g = c->meta;
+    const raft_conf *rc = raft_conf_of(group_raft(g));
+    /* Founding nodes that have not registered yet keep their seat: the
+     * map does not know them, which does not make them gone. */
+    for (uint8_t i = 0; i < rc->voter_count; i++)
+        if (meta_node_find(m, rc->voters[i]) == NULL) return;
+    uint64_t V[META_GROUP_VOTERS], L[CLUSTER_PEERS_MAX];
+    size_t nv = 0, nl = 0;
+    for (uint8_t i = 0; i < rc->voter_count && nv < META_GROUP_VOTERS; i++) {
+        const meta_node *n = meta_node_find(m, rc->voters[i]);
+        if (n && n->state == META_NODE_UP) V[nv++] = n->id;
+    }
+    for (size_t i = 0; i < m->node_count; i++) {
+        const meta_node *n = &m->nodes[i];
+        if (n->state == META_NODE_REMOVED || has(V, nv, n->id)) continue;
+        /* A new voter must have caught up first (it is a learner now). */
+        bool ready = n->state == META_NODE_UP &&
+                     conf_has(rc->learners, rc->learner_count, n->id) &&
+                     caught_up(g, n->id);
+        if (ready && nv < META_GROUP_VOTERS)
+            V[nv++] = n->id;
+        else if (nl < CLUSTER_PEERS_MAX)
+            L[nl++] = n->id;
+    }
+    if (nv == 0) return;
+    conform(c, g, V, nv, L, nl, now);
+}
+
+/* ---- The placement driver (meta leader) ---------------------------------------- */
+
+static bool never_caught_up(void *priv, uint64_t shard, uint64_t node)
+{
+    /* Catch-up is reported by the shard's leader (META_LEARNER_PROMOTE). */
+    (void)priv;
+    (void)shard;
+    (void)node;
+    return false;
+}
+
+static void placement_done(void *arg, const char *reply, size_t len)
+{
+    node_cluster *c = arg;
+    c->placing = false;
+    if (len > 0 && reply[0] == '-')
+        log_notice("placement change refused: %.*s", (int)(len > 2 ? len - 2 : len),
+                   reply);
+}
+
+static void drive_placement(node_cluster *c, const meta_state *m)
+{
+    if (c->placing || m->shard_count == 0) return;
+    meta_cmd mc;
+    if (!placement_next(m, never_caught_up, c, &mc)) return;
+    c->placing = true;
+    cluster_meta_submit(c, &mc, 2, placement_done, c);
+}
+
+/* ---- Leader balance -------------------------------------------------------------- */
+
+static uint64_t leader_fn(void *priv, uint64_t shard)
+{
+    return cluster_leader_of(priv, shard);
+}
+
+static void balance_leaders(node_cluster *c, const meta_state *m, uint64_t now)
+{
+    if (now - c->balanced_ms < LEADER_BALANCE_EVERY_MS || m->shard_count == 0) return;
+    c->balanced_ms = now;
+    uint64_t shard, to;
+    if (!placement_leader_move(m, leader_fn, c, &shard, &to)) return;
+    node_group *g = group_find(c->host, shard);
+    if (g == NULL || raft_role_of(group_raft(g)) != RAFT_LEADER || !caught_up(g, to))
+        return;
+    if (raft_transfer_leader(group_raft(g), to) == RAFT_OK)
+        log_verbose("shard %llu: leadership to node %llu (balance)",
+                    (unsigned long long)shard, (unsigned long long)to);
+}
+
+void shards_tick(node_cluster *c, uint64_t now)
+{
+    const meta_state *m = cluster_map(c);
+    retire_groups(c, now);
+    for (size_t i = 0; i < group_host_count(c->host); i++) {
+        node_group *g = group_host_at(c->host, i);
+        if (group_meta(g) || raft_role_of(group_raft(g)) != RAFT_LEADER) continue;
+        const meta_shard *s = meta_shard_find(m, group_id(g));
+        if (s) conform_shard(c, g, s, now);
+    }
+    if (raft_role_of(group_raft(c->meta)) == RAFT_LEADER) {
+        conform_meta(c, m, now);
+        drive_placement(c, m);
+    }
+    balance_leaders(c, m, now);
+}
