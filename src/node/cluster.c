@@ -849,11 +849,16 @@ static void cluster_membership(node_cluster *c, node_client *cl, cmd_def *d,
             return;
         }
         const meta_node *n = meta_node_find(cluster_map(c), id);
-        /* A drained node holding nothing any more is marked removed. */
-        mc.op = n && n->state == META_NODE_DRAINING &&
-                        meta_node_replicas(cluster_map(c), id) == 0
-                    ? META_NODE_REMOVE
-                    : META_NODE_DRAIN;
+        if (n && n->state == META_NODE_REMOVED) {
+            node_reply_fill(slot, "+OK\r\n", 5); /* done already */
+            return;
+        }
+        /* The planner moves its replicas away, then marks it removed. */
+        mc.op = n && n->state == META_NODE_DRAINING ? META_NODE_REMOVE : META_NODE_DRAIN;
+        if (mc.op == META_NODE_REMOVE && meta_node_replicas(cluster_map(c), id) > 0) {
+            node_reply_fill(slot, "+OK\r\n", 5); /* draining */
+            return;
+        }
     }
     cluster_meta_submit(c, &mc, cl->resp, slot_done, slot);
 }
