@@ -66,6 +66,10 @@ static cmd_def cluster_subcommands[] = {
     ROW("nodes", 2, LS | S, 0, 0, 0, nodecmd_cluster_topology, "cluster",
         "Returns the cluster configuration for a node.", "3.0.0",
         "O(N) where N is the total number of Cluster nodes"),
+    ROW("rebalance", 2, LS | S, 0, 0, 0, nodecmd_cluster_topology, "cluster",
+        "Reports whether replicas and leaders are balanced (the planner balances them "
+        "continuously).",
+        "polis", "O(N) where N is the number of shards"),
     ROW("removenode", 3, S | CMD_ADMIN, 0, 0, 0, nodecmd_cluster_topology, "cluster",
         "Drains a node (its replicas move away), then removes it from the map.", "polis",
         "O(1)"),

@@ -870,6 +870,11 @@ void cluster_topology(node_cluster *c, const char *what, resp_writer *w)
         topo_cluster_slots(&v, w);
     } else if (strcmp(what, "shards") == 0) {
         topo_cluster_shards(&v, w);
+    } else if (strcmp(what, "rebalance") == 0) {
+        buf text = BUF_INIT;
+        shards_balance_report(c, &text);
+        resp_verbatim(w, "txt", text.data, text.len);
+        buf_free(&text);
     } else if (strcmp(what, "myid") == 0) {
         char name[TOPO_NODE_NAME_LEN + 1];
         topo_node_name(c->node_id, name);

@@ -127,5 +127,9 @@ void shards_reconcile(node_cluster *c);
 /* Every cluster timer tick: the meta leader's placement driver, each shard
  * leader's membership changes, leader balance. */
 void shards_tick(node_cluster *c, uint64_t now);
+/* CLUSTER REBALANCE: whether the placement is where the planner wants it
+ * ("state:balanced", or "moving" / "leaders" while replicas or leaders are
+ * still to move), then each node's replica and leader counts. */
+void shards_balance_report(node_cluster *c, buf *out);
 
 #endif

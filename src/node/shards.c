@@ -346,3 +346,26 @@ void shards_tick(node_cluster *c, uint64_t now)
     }
     balance_leaders(c, m, now);
 }
+
+void shards_balance_report(node_cluster *c, buf *out)
+{
+    const meta_state *m = cluster_map(c);
+    meta_cmd mc;
+    uint64_t shard, to;
+    bool moving = m->shard_count == 0 || placement_next(m, never_caught_up, c, &mc);
+    for (size_t i = 0; i < m->shard_count && !moving; i++)
+        moving = m->shards[i].learner_count > 0 || m->shards[i].voter_count != m->replicas;
+    bool leaders = !moving && placement_leader_move(m, leader_fn, c, &shard, &to);
+    buf_append_fmt(out, "state:%s\r\n", moving ? "moving" : leaders ? "leaders" : "balanced");
+    for (size_t i = 0; i < m->node_count; i++) {
+        const meta_node *n = &m->nodes[i];
+        if (n->state == META_NODE_REMOVED) continue;
+        size_t led = 0;
+        for (size_t k = 0; k < m->shard_count; k++)
+            led += cluster_leader_of(c, m->shards[k].id) == n->id;
+        buf_append_fmt(out, "node_%llu:state=%s,replicas=%zu,leaders=%zu\r\n",
+                       (unsigned long long)n->id,
+                       n->state == META_NODE_UP ? "up" : "draining", meta_node_replicas(m, n->id),
+                       led);
+    }
+}
