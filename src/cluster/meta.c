@@ -33,18 +33,32 @@ void meta_destroy(meta_state *m)
 
 /* ---- Lookups ---------------------------------------------------------------- */
 
+/* Nodes and shards are kept sorted by id: binary searches (a map with a
+ * thousand shards is looked up on every routed request). */
 static meta_node *node_find(const meta_state *m, uint64_t id)
 {
-    for (size_t i = 0; i < m->node_count; i++)
-        if (m->nodes[i].id == id) return &m->nodes[i];
-    return NULL;
+    size_t lo = 0, hi = m->node_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->nodes[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < m->node_count && m->nodes[lo].id == id ? &m->nodes[lo] : NULL;
 }
 
 static meta_shard *shard_find(const meta_state *m, uint64_t id)
 {
-    for (size_t i = 0; i < m->shard_count; i++)
-        if (m->shards[i].id == id) return &m->shards[i];
-    return NULL;
+    size_t lo = 0, hi = m->shard_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->shards[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < m->shard_count && m->shards[lo].id == id ? &m->shards[lo] : NULL;
 }
 
 const meta_node *meta_node_find(const meta_state *m, uint64_t id)

@@ -141,9 +141,11 @@ leader_hint *hint_at(node_cluster *c, uint64_t group)
 /* The node leading a group as far as this node knows, 0 if unknown. */
 raft_id cluster_leader_of(node_cluster *c, uint64_t group)
 {
+    /* A replica here knows best: when it knows no leader (an election, a
+     * minority), requests wait for one rather than chase an older leader
+     * another node announced, whose answer could only be "unknown". */
     node_group *g = group_find(c->host, group);
-    raft_id l = g ? group_leader(g) : 0;
-    if (l != 0) return l;
+    if (g != NULL) return group_leader(g);
     leader_hint *h = hint_at(c, group);
     return h ? h->leader : 0;
 }
@@ -333,6 +335,7 @@ static bool dispatch(node_cluster *c, request *r)
         const meta_shard *s = meta_shard_find(cluster_map(c), r->group);
         if (s && s->voter_count) to = s->voters[0];
     }
+    if (g != NULL) group_wake(g); /* its leader must answer, or be replaced */
     if (to == 0 || to == c->node_id) return false;
     return forward(c, r, to);
 }
@@ -1096,6 +1099,7 @@ static void on_link(void *priv, uint64_t node_id, bool up)
 {
     node_cluster *c = priv;
     if (up || c->host == NULL) return;
+    group_host_wake_all(c->host); /* a hibernating group's leader may be gone */
     for (size_t i = 0; i < group_host_count(c->host); i++)
         raft_report_unreachable(group_raft(group_host_at(c->host, i)), node_id);
     for (size_t i = 0; i < c->hint_cap; i++)
@@ -1639,12 +1643,16 @@ void cluster_info_replication(node_cluster *c, buf *out)
         node_group *g = group_host_at(c->host, i);
         raft *r = group_raft(g);
         buf_append_fmt(
-            out, "group_%llu:role=%s,leader=%llu,term=%llu,applied=%llu,keys=%zu\r\n",
+            out,
+            "group_%llu:role=%s,leader=%llu,term=%llu,commit=%llu,applied=%llu,keys=%zu,"
+            "hibernating=%d\r\n",
             (unsigned long long)group_id(g),
             raft_role_of(r) == RAFT_LEADER ? "leader" : raft_role_name(raft_role_of(r)),
             (unsigned long long)raft_leader(r), (unsigned long long)raft_term_of(r),
+            (unsigned long long)raft_commit_index(r),
             (unsigned long long)raft_applied_index(r),
-            group_meta(g) ? (size_t)0 : kv_size(group_keyspace(g)));
+            group_meta(g) ? (size_t)0 : kv_size(group_keyspace(g)),
+            group_hibernating(g) ? 1 : 0);
     }
 }
 

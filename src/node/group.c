@@ -55,6 +55,10 @@ struct node_group {
     raft *r;
     bool is_meta; /* group 0: the meta state machine instead of a keyspace */
     bool retired; /* left this node: freed once no WAL callback is due */
+    /* Hibernation: a group with nothing to do stops ticking (no heartbeats
+     * from its leader, no election timer on its followers). */
+    bool hibernating;
+    uint32_t quiet_ticks;
     kv_keyspace ks;
     meta_state meta;
     /* The ready batch being consumed (taken, not yet released: only while a
@@ -115,6 +119,61 @@ void group_host_config_defaults(group_host_config *cfg)
     cfg->snapshot_keep = 10000;
     cfg->request_timeout_ms = 5000;
     cfg->pipeline_depth = 8;
+}
+
+/* ---- Hibernation -----------------------------------------------------------
+ *
+ * A group whose log is fully replicated, committed and applied, with no
+ * request pending, stops ticking after a while of quiet: its followers
+ * after HIBERNATE_FOLLOWER_TICKS (they still answer the leader's
+ * heartbeats), its leader after HIBERNATE_LEADER_TICKS (no more
+ * heartbeats). So an idle node's groups cost nothing per tick but a flag
+ * check. Anything that may need the group wakes it: a proposal, a read, a
+ * membership or leadership change, a raft message other than a plain
+ * heartbeat, and the loss of a peer link (group_host_wake_all), which is
+ * how a follower learns its hibernating leader is gone (a dead process
+ * closes the link at once; a silent one after the link's idle timeout).
+ * Safety never depends on timers, only liveness does. A leader with keys
+ * that may expire keeps ticking (its expiry cycle runs on ticks). */
+#define HIBERNATE_FOLLOWER_TICKS 5
+#define HIBERNATE_LEADER_TICKS   40
+
+static void wake(node_group *g)
+{
+    g->hibernating = false;
+    g->quiet_ticks = 0;
+}
+
+static bool is_quiet(node_group *g)
+{
+    raft *r = g->r;
+    if (g->proposals.count || g->reads.count || g->outstanding || g->inflight || g->job ||
+        raft_has_ready(r))
+        return false;
+    raft_index last = raft_last_index(r);
+    if (raft_commit_index(r) != last || g->applied != last) return false;
+    enum raft_role role = raft_role_of(r);
+    if (role == RAFT_FOLLOWER) return raft_leader(r) != 0;
+    if (role != RAFT_LEADER || raft_conf_of(r)->voter_outgoing_count > 0) return false;
+    if (!g->is_meta && g->ks.volatile_count > 0) return false;
+    raft_progress_info prs[RAFT_NODES_MAX * 3];
+    size_t n = raft_progress(r, prs, RAFT_NODES_MAX * 3);
+    for (size_t i = 0; i < n && i < RAFT_NODES_MAX * 3; i++)
+        if (prs[i].match != last) return false;
+    return true;
+}
+
+/* After the group's tick: counts quiet ticks, hibernates when enough. */
+static void maybe_hibernate(node_group *g)
+{
+    if (!is_quiet(g)) {
+        g->quiet_ticks = 0;
+        return;
+    }
+    g->quiet_ticks++;
+    uint32_t need = raft_role_of(g->r) == RAFT_LEADER ? HIBERNATE_LEADER_TICKS
+                                                      : HIBERNATE_FOLLOWER_TICKS;
+    if (g->quiet_ticks >= need) g->hibernating = true;
 }
 
 /* ---- Pending requests ---------------------------------------------------- */
@@ -907,6 +966,7 @@ static void on_tick(uv_timer_t *t)
     uint64_t now = uv_now(host->loop);
     for (size_t i = 0; i < host->count; i++) {
         node_group *g = host->groups[i];
+        if (g->hibernating) continue; /* nothing pending, nothing to time */
         raft_tick(g->r);
         expire_timeouts(&g->proposals, now,
                         "TRYAGAIN the write was not confirmed in time; it may or may not "
@@ -915,6 +975,7 @@ static void on_tick(uv_timer_t *t)
                         "CLUSTERDOWN no leader confirmed the read in time");
         expire_cycle(g);
         process(g);
+        maybe_hibernate(g);
     }
 }
 
@@ -933,7 +994,14 @@ static node_group *group_alloc(group_host *h, uint64_t id)
         h->cap = h->cap ? h->cap * 2 : 8;
         h->groups = mem_realloc(h->groups, h->cap * sizeof *h->groups);
     }
-    h->groups[h->count++] = g;
+    /* Kept sorted by id (group_find searches; never called while the host
+     * walks its groups). */
+    size_t at = h->count;
+    while (at > 0 && h->groups[at - 1]->id > id)
+        at--;
+    memmove(&h->groups[at + 1], &h->groups[at], (h->count - at) * sizeof *h->groups);
+    h->groups[at] = g;
+    h->count++;
     return g;
 }
 
@@ -1051,9 +1119,15 @@ int group_create(group_host *h, uint64_t id, const raft_conf *conf)
 
 node_group *group_find(group_host *h, uint64_t id)
 {
-    for (size_t i = 0; i < h->count; i++)
-        if (h->groups[i]->id == id) return h->groups[i];
-    return NULL;
+    size_t lo = 0, hi = h->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (h->groups[mid]->id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < h->count && h->groups[lo]->id == id ? h->groups[lo] : NULL;
 }
 
 void group_host_step(group_host *h, const raft_msg *m)
@@ -1061,6 +1135,9 @@ void group_host_step(group_host *h, const raft_msg *m)
     node_group *g = group_find(h, m->group);
     if (g == NULL || h->closing) return;
     raft_step(g->r, m);
+    /* A plain heartbeat is answered without waking a hibernating follower;
+     * anything else may start work. */
+    if (m->type != RAFT_MSG_HEARTBEAT) wake(g);
 }
 
 int group_host_open(uv_loop_t *loop, const group_host_config *cfg, wal *w,
@@ -1161,6 +1238,7 @@ int group_retire(group_host *h, uint64_t id)
 
 int group_propose_conf(node_group *g, const raft_conf_change *changes, size_t count)
 {
+    wake(g);
     raft_index index;
     return raft_propose_conf_change(g->r, changes, count, &index);
 }
@@ -1208,6 +1286,7 @@ int group_propose(node_group *g, const cmd_arg *argv, size_t argc, int resp_prot
                   int64_t now_ms, group_done_fn *done, void *arg)
 {
     if (g->is_meta || raft_role_of(g->r) != RAFT_LEADER) return RAFT_E_NOT_LEADER;
+    wake(g);
     buf_clear(&g->scratch);
     cmd_entry_encode(&g->scratch, CMD_ENTRY_COMMAND, now_ms, argv, argc);
     raft_index index;
@@ -1229,6 +1308,7 @@ int group_propose_meta(node_group *g, const meta_cmd *mc, int resp_proto,
 {
     if (!g->is_meta) return RAFT_E_NOT_LEADER;
     if (raft_role_of(g->r) != RAFT_LEADER) return RAFT_E_NOT_LEADER;
+    wake(g);
     buf_clear(&g->scratch);
     meta_encode(mc, &g->scratch);
     raft_index index;
@@ -1257,6 +1337,28 @@ bool group_host_meta_changed(group_host *h)
     return changed;
 }
 
+void group_wake(node_group *g)
+{
+    wake(g);
+}
+
+void group_host_wake_all(group_host *h)
+{
+    for (size_t i = 0; i < h->count; i++)
+        wake(h->groups[i]);
+}
+
+bool group_hibernating(const node_group *g)
+{
+    return g->hibernating;
+}
+
+int group_transfer_to(node_group *g, raft_id to)
+{
+    wake(g);
+    return raft_transfer_leader(g->r, to);
+}
+
 size_t group_host_count(const group_host *h)
 {
     return h->count;
@@ -1269,6 +1371,7 @@ node_group *group_host_at(group_host *h, size_t i)
 
 int group_read_barrier(node_group *g, group_done_fn *done, void *arg)
 {
+    wake(g);
     pending *p = mem_calloc(1, sizeof *p);
     p->ctx = g->round;
     p->resp_proto = 2;
@@ -1302,6 +1405,7 @@ uint64_t group_id(const node_group *g)
 bool group_transfer_leadership(node_group *g)
 {
     if (raft_role_of(g->r) != RAFT_LEADER) return false;
+    wake(g);
     raft_progress_info prs[RAFT_NODES_MAX * 3];
     size_t n = raft_progress(g->r, prs, RAFT_NODES_MAX * 3);
     raft_id best = 0;

@@ -102,6 +102,15 @@ const meta_state *group_meta(const node_group *g);
 /* Whether a meta entry was applied since the last call (clears the flag). */
 bool group_host_meta_changed(group_host *h);
 size_t group_host_count(const group_host *h);
+/* Wakes every hibernating group (a peer link went down: its leader may be
+ * gone). See group.c for hibernation. */
+void group_host_wake_all(group_host *h);
+bool group_hibernating(const node_group *g);
+/* Makes a hibernating group tick again (e.g. a request for it went to its
+ * leader elsewhere: if that leader is silent, this replica must notice). */
+void group_wake(node_group *g);
+/* Asks the group's leader (this node) to hand leadership to `to`. */
+int group_transfer_to(node_group *g, raft_id to);
 node_group *group_host_at(group_host *h, size_t i);
 
 /* A linearizable read: done(arg, 0, NULL, 0) is called once this node has

@@ -211,7 +211,7 @@ static void conform(node_cluster *c, node_group *g, const uint64_t *V, size_t nv
         if (x == c->node_id) {
             /* The leader itself leaves: hand over first. */
             raft_id to = successor(c, g, V, nv);
-            if (to) raft_transfer_leader(group_raft(g), to);
+            if (to) group_transfer_to(g, to);
             return;
         }
         propose_change(g, RAFT_CONF_REMOVE, x);
@@ -325,7 +325,7 @@ static void balance_leaders(node_cluster *c, const meta_state *m, uint64_t now)
     node_group *g = group_find(c->host, shard);
     if (g == NULL || raft_role_of(group_raft(g)) != RAFT_LEADER || !caught_up(g, to))
         return;
-    if (raft_transfer_leader(group_raft(g), to) == RAFT_OK)
+    if (group_transfer_to(g, to) == RAFT_OK)
         log_verbose("shard %llu: leadership to node %llu (balance)",
                     (unsigned long long)shard, (unsigned long long)to);
 }
@@ -354,9 +354,13 @@ void shards_balance_report(node_cluster *c, buf *out)
     uint64_t shard, to;
     bool moving = m->shard_count == 0 || placement_next(m, never_caught_up, c, &mc);
     for (size_t i = 0; i < m->shard_count && !moving; i++)
-        moving = m->shards[i].learner_count > 0 || m->shards[i].voter_count != m->replicas;
+        moving =
+            m->shards[i].learner_count > 0 || m->shards[i].voter_count != m->replicas;
     bool leaders = !moving && placement_leader_move(m, leader_fn, c, &shard, &to);
-    buf_append_fmt(out, "state:%s\r\n", moving ? "moving" : leaders ? "leaders" : "balanced");
+    buf_append_fmt(out, "state:%s\r\n",
+                   moving    ? "moving"
+                   : leaders ? "leaders"
+                             : "balanced");
     for (size_t i = 0; i < m->node_count; i++) {
         const meta_node *n = &m->nodes[i];
         if (n->state == META_NODE_REMOVED) continue;
@@ -365,7 +369,7 @@ void shards_balance_report(node_cluster *c, buf *out)
             led += cluster_leader_of(c, m->shards[k].id) == n->id;
         buf_append_fmt(out, "node_%llu:state=%s,replicas=%zu,leaders=%zu\r\n",
                        (unsigned long long)n->id,
-                       n->state == META_NODE_UP ? "up" : "draining", meta_node_replicas(m, n->id),
-                       led);
+                       n->state == META_NODE_UP ? "up" : "draining",
+                       meta_node_replicas(m, n->id), led);
     }
 }
