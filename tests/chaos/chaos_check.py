@@ -39,7 +39,11 @@ def check_register(ops, lin_path, report_path, lincheck_bin, timeout_s=600):
     with open(lin_path, "w") as f:
         f.write("\n".join(lincheck_lines(ops)) + "\n")
     try:
-        p = subprocess.run([lincheck_bin, lin_path], capture_output=True, timeout=timeout_s)
+        # A budget well above lincheck's default: keys that saw many writes
+        # with unknown outcomes (a multi-shard cluster under membership
+        # changes has more) need a larger search to conclude.
+        p = subprocess.run([lincheck_bin, "--states-max", "32000000", lin_path],
+                           capture_output=True, timeout=timeout_s)
     except subprocess.TimeoutExpired:
         return {"ok": False, "verdict": "checker timed out after %d s" % timeout_s}
     report = p.stdout.decode("utf-8", "replace") + p.stderr.decode("utf-8", "replace")

@@ -59,6 +59,7 @@ class Node(object):
         self.started_once = False
         self.killed = False  # the current process was SIGKILLed
         self.paused = False  # SIGSTOPped
+        self.first_flags = {}  # more node flags for the first start (a joining node)
 
     def argv(self):
         argv = [self.cluster.polis_bin, "server", "--bind", self.addr, "--port",
@@ -67,6 +68,7 @@ class Node(object):
         if not self.started_once:
             cfg["node-id"] = self.id
             cfg["peers"] = self.cluster.peers_spec()
+            cfg.update(self.first_flags)
         for k, v in cfg.items():
             argv += ["--" + k, str(v)]
         return argv
@@ -186,7 +188,42 @@ class Cluster(object):
                 break
         else:
             raise ChaosError("no free loopback addresses for %d nodes" % size)
+        self.prefix = prefix
         self.nodes = [Node(self, i + 1, a) for i, a in enumerate(addrs)]
+        self.joined = []  # nodes added while running (the membership nemesis)
+
+    def join_node(self):
+        """Starts a node with a new id that joins the running cluster
+        (cluster-join) and adds it to the map through an up node."""
+        node_id = len(self.nodes) + len(self.joined) + 1
+        if node_id > 200:
+            raise ChaosError("too many joined nodes")
+        n = Node(self, node_id, self.prefix + str(10 + node_id))
+        via = [m for m in self.up()]
+        if not via:
+            raise ChaosError("no node up to join through")
+        info = parse_info(via[0].call("CLUSTER", "INFO", timeout_s=5.0))
+        peers = ",".join("%d=%s:%d" % (m.id, m.addr, PEER_PORT)
+                         for m in self.nodes + self.joined if m.alive())
+        n.first_flags = {"cluster-join": "yes", "cluster-id": info["cluster_id"],
+                         "peers": peers + ",%d=%s:%d" % (n.id, n.addr, PEER_PORT)}
+        self.joined.append(n)
+        n.start()
+        reply = via[0].call("CLUSTER", "ADDNODE", n.id, "%s:%d" % (n.addr, CLIENT_PORT),
+                            "%s:%d" % (n.addr, PEER_PORT), timeout_s=10.0)
+        if reply != b"OK":
+            raise ChaosError("ADDNODE %s: %r" % (n.name, reply))
+        return n
+
+    def in_map(self, node_id):
+        """Whether an up node's CLUSTER NODES still lists the node."""
+        name = ("%040x" % node_id).encode()
+        for m in self.up():
+            try:
+                return name in m.call("CLUSTER", "NODES", timeout_s=5.0)
+            except (OSError, ConnectionClosed, ValueError):
+                continue
+        return True
 
     def peers_spec(self):
         return ",".join("%d=%s:%d" % (n.id, n.addr, PEER_PORT) for n in self.nodes)
@@ -202,38 +239,58 @@ class Cluster(object):
     def up(self):
         return [n for n in self.nodes if n.up()]
 
-    def leader(self):
-        """The node every running node agrees leads (same term), or None."""
-        infos = {}
+    def groups(self):
+        """{group: {node id: fields}} from every up node's INFO replication
+        (group_<id> lines), or None if a node does not answer."""
+        out = {}
         for n in self.up():
             try:
-                infos[n.id] = n.info()
+                info = n.info()
             except (OSError, ConnectionClosed, ValueError, ChaosError):
                 return None
-        leaders = [i for i, inf in infos.items() if inf.get("raft_role") == "leader"]
-        if len(leaders) != 1:
+            for k, v in info.items():
+                if k.startswith("group_"):
+                    fields = dict(f.split("=", 1) for f in v.split(","))
+                    out.setdefault(int(k[len("group_"):]), {})[n.id] = fields
+        return out
+
+    def leader(self):
+        """The leader of the first shard's group, if every up node holding
+        it agrees (same term), or None."""
+        groups = self.groups()
+        shards = sorted(g for g in (groups or {}) if g != 0)
+        if not shards:
             return None
-        term = infos[leaders[0]].get("term")
-        if any(inf.get("leader") != str(leaders[0]) or inf.get("term") != term
-               for inf in infos.values()):
+        holders = groups[shards[0]]
+        leaders = set(f["leader"] for f in holders.values())
+        terms = set(f["term"] for f in holders.values())
+        if len(leaders) != 1 or len(terms) != 1 or "0" in leaders:
             return None
-        return self.node(leaders[0])
+        lead = int(leaders.pop())
+        if lead not in holders or holders[lead]["role"] != "leader":
+            return None
+        return self.node(lead) if lead <= len(self.nodes) else None
 
     def converged(self):
-        """The leader once every node is up, agrees on it and has applied
-        everything it committed."""
+        """The first shard's leader once every node is up, and for every
+        group every holder agrees on its leader and has applied everything
+        that leader committed."""
         if len(self.up()) != len(self.nodes):
             return None
-        lead = self.leader()
-        if lead is None:
+        groups = self.groups()
+        if not groups:
             return None
-        try:
-            commit = int(lead.info()["commit_index"])
-            if any(int(n.info()["applied_index"]) < commit for n in self.nodes):
+        for holders in groups.values():
+            leaders = set(f["leader"] for f in holders.values())
+            if len(leaders) != 1 or "0" in leaders:
                 return None
-        except ChaosError:
-            return None
-        return lead
+            lead = holders.get(int(next(iter(leaders))))
+            if lead is None or lead["role"] != "leader":
+                return None
+            commit = int(lead["commit"])
+            if any(int(f["applied"]) < commit for f in holders.values()):
+                return None
+        return self.leader()
 
     def wait_healthy(self, timeout_s):
         return wait_until(self.converged, timeout_s, what="a converged cluster")
@@ -248,11 +305,11 @@ class Cluster(object):
         return out
 
     def stop(self):
-        return [p for p in (n.stop() for n in self.nodes) if p]
+        return [p for p in (n.stop() for n in self.nodes + self.joined) if p]
 
     def sanitizer_reports(self):
         found = []
-        for n in self.nodes:
+        for n in self.nodes + self.joined:
             text = n.log_text()
             for m in SANITIZER_MARKERS:
                 if m in text:

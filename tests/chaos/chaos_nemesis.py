@@ -15,14 +15,18 @@ intervals, each healed after a random hold.
                        the leader, or one random direction between two
                        nodes is dropped.
 
-A new nemesis is a class with start() and heal() registered in NEMESES (the
-membership-change nemesis comes with online membership changes: it adds and
-removes nodes through the cluster commands and heals by restoring the
-original membership). Every fault is logged in the timeline with its time
+    membership         a new node joins (cluster-join, CLUSTER ADDNODE) and
+                       replicas move to it while the other faults go on;
+                       healed by CLUSTER REMOVENODE (its replicas move back)
+                       and, once it left the map (or after 20 s), SIGTERM.
+                       Needs several shards (the run sets cluster-shards).
+
+A new nemesis is a class with start() and heal() registered in NEMESES. Every fault is logged in the timeline with its time
 since the start of the run; heal_all() ends whatever is still active.
 """
 
 import threading
+import time
 
 
 class Fault(object):
@@ -147,6 +151,24 @@ class PartitionOneWay(Partition):
             self.detail = "%s -> %s dropped" % (x.name, y.name)
 
 
+class Membership(Fault):
+    def start(self):
+        self.node = self.cluster.join_node()
+        self.detail = "%s joins" % self.node.name
+
+    def heal(self):
+        via = self.cluster.up()
+        if via:
+            reply = via[0].call("CLUSTER", "REMOVENODE", self.node.id, timeout_s=10.0)
+            self.n.log("heal", "REMOVENODE %s: %r" % (self.node.name, reply))
+        deadline = time.monotonic() + 20.0
+        while time.monotonic() < deadline and self.cluster.in_map(self.node.id):
+            time.sleep(0.2)
+        problem = self.node.stop()
+        if problem:
+            self.n.crashes.append(problem)
+
+
 NEMESES = {
     "kill": Kill,
     "pause": Pause,
@@ -154,6 +176,7 @@ NEMESES = {
     "partition-leader": PartitionLeader,
     "partition-bridge": PartitionBridge,
     "partition-one-way": PartitionOneWay,
+    "membership": Membership,
 }
 PROCESS_NEMESES = ("kill", "pause")
 PARTITION_NEMESES = ("partition-halves", "partition-leader", "partition-bridge",

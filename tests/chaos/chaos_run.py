@@ -79,6 +79,12 @@ def run_once(out_dir, seed, polis_bin, lincheck_bin, nodes=3, seconds=20.0, neme
     os.makedirs(out_dir, exist_ok=True)
     own_firewall = firewall is None
     fw = firewall or Firewall()
+    config = dict(config or {})
+    # Every node a replica of every shard (as before shards existed), so
+    # that 5-node runs exercise 5-way quorums.
+    config.setdefault("cluster-replicas", nodes)
+    if "membership" in (nemeses or list(NEMESES)):
+        config.setdefault("cluster-shards", 4)  # replicas have somewhere to move
     cluster = Cluster(out_dir, polis_bin, nodes, config, rng)
     history = History()
     stop_clients = threading.Event()
