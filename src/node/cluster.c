@@ -35,6 +35,13 @@
  * meta leader whether the initial shards are to be created. */
 #define REGISTER_EVERY_MS 200
 
+/* A forwarded request refused before anything was proposed: clients (and
+ * the chaos checkers) may count such writes as certainly not applied. */
+#define ERR_FWD_NO_REPLICA  "TRYAGAIN this node holds no replica of the shard; not applied"
+#define ERR_FWD_MAP_CHANGED "TRYAGAIN the shard map changed; not applied"
+#define ERR_FWD_NOT_LEADER                                                               \
+    "TRYAGAIN the leader changed before the request arrived; not applied"
+#define ERR_FWD_BUSY  "TRYAGAIN the leader is busy; not applied"
 #define ERR_CROSSSLOT "CROSSSLOT Keys in request don't hash to the same slot"
 #define ERR_NO_SHARDS "CLUSTERDOWN the cluster has no shards yet"
 
@@ -967,7 +974,7 @@ static void on_forward(node_cluster *c, uint64_t from, const wire_forward *f)
 {
     node_group *g = group_find(c->host, f->group);
     if (g == NULL) {
-        forward_refuse(c, from, f, "TRYAGAIN this node holds no replica of the shard");
+        forward_refuse(c, from, f, ERR_FWD_NO_REPLICA);
         return;
     }
     cmd_def *d = NULL;
@@ -984,7 +991,7 @@ static void on_forward(node_cluster *c, uint64_t from, const wire_forward *f)
             return;
         }
         if (!keys_owned(c, d, f)) {
-            forward_refuse(c, from, f, "TRYAGAIN the shard map changed; retry");
+            forward_refuse(c, from, f, ERR_FWD_MAP_CHANGED);
             return;
         }
     } else if (f->group != GROUP_META || f->argc != 1) {
@@ -1006,10 +1013,21 @@ static void on_forward(node_cluster *c, uint64_t from, const wire_forward *f)
                               : group_propose(g, r->argv, r->argc, r->resp_proto,
                                               r->now_ms, proposal_done, r);
     if (rv == 0) return;
-    finish_error(r, rv == RAFT_E_NOT_LEADER
-                        ? "TRYAGAIN the leader changed while the request was forwarded"
-                    : rv == POLIS_ECORRUPT ? "ERR malformed meta command"
-                                           : "TRYAGAIN the leader is busy");
+    finish_error(r, rv == RAFT_E_NOT_LEADER ? ERR_FWD_NOT_LEADER
+                    : rv == POLIS_ECORRUPT  ? "ERR malformed meta command"
+                                            : ERR_FWD_BUSY);
+}
+
+/* A refusal that says the request was certainly not applied (nothing was
+ * proposed, or the entry was overtaken): it is sent again, while the
+ * client's wait lasts, once a leader is known. */
+static bool retry_safe(const char *reply, size_t len)
+{
+    static const char mark[] = "not applied";
+    if (len < 10 || memcmp(reply, "-TRYAGAIN ", 10) != 0) return false;
+    for (size_t i = 10; i + sizeof mark - 1 <= len; i++)
+        if (memcmp(reply + i, mark, sizeof mark - 1) == 0) return true;
+    return false;
 }
 
 static void on_reply(node_cluster *c, const wire_reply *r)
@@ -1018,7 +1036,13 @@ static void on_reply(node_cluster *c, const wire_reply *r)
         request *q = *link;
         if (q->id != r->request_id) continue;
         *link = q->next;
-        finish(q, (const char *)r->resp_bytes, r->len);
+        const char *reply = (const char *)r->resp_bytes;
+        if (retry_safe(reply, r->len) && uv_now(c->loop) < q->deadline_ms) {
+            q->forwarded = false;
+            wait_for_route(c, q);
+            return;
+        }
+        finish(q, reply, r->len);
         return;
     }
 }
@@ -1033,6 +1057,8 @@ static void on_leaders(node_cluster *c, uint64_t from, const wire_leader *l, uin
         if (h && l[i].term >= h->term) {
             h->term = l[i].term;
             h->leader = (raft_id)from;
+            h->keys = l[i].keys;
+            h->expires = l[i].expires;
         }
     }
 }
@@ -1237,7 +1263,9 @@ static void announce_leaders(node_cluster *c, uint64_t now)
         node_group *g = group_host_at(c->host, i);
         raft *r = group_raft(g);
         if (raft_role_of(r) != RAFT_LEADER) continue;
-        l[count++] = (wire_leader){group_id(g), raft_term_of(r)};
+        const kv_keyspace *ks = group_meta(g) ? NULL : group_keyspace(g);
+        l[count++] = (wire_leader){group_id(g), raft_term_of(r), ks ? kv_size(ks) : 0,
+                                   ks ? ks->volatile_count : 0};
         sig = rng_mix64(sig ^ group_id(g) ^ (raft_term_of(r) << 20));
     }
     if (sig != c->leaders_sig || now - c->leaders_sent_ms >= LEADERS_REFRESH_MS) {
@@ -1567,14 +1595,21 @@ kv_keyspace *cluster_keyspace(node_cluster *c)
     return g ? group_keyspace(g) : &c->empty;
 }
 
+/* Every shard of the map: its replica here if there is one, else what its
+ * leader last announced (at most LEADERS_REFRESH_MS old). */
 void cluster_keyspace_totals(node_cluster *c, size_t *keys, size_t *expires)
 {
     *keys = *expires = 0;
-    for (size_t i = 0; i < group_host_count(c->host); i++) {
-        node_group *g = group_host_at(c->host, i);
-        if (group_meta(g)) continue;
-        *keys += kv_size(group_keyspace(g));
-        *expires += group_keyspace(g)->volatile_count;
+    const meta_state *m = cluster_map(c);
+    for (size_t i = 0; i < m->shard_count; i++) {
+        node_group *g = group_find(c->host, m->shards[i].id);
+        if (g != NULL) {
+            *keys += kv_size(group_keyspace(g));
+            *expires += group_keyspace(g)->volatile_count;
+        } else if (m->shards[i].id < c->hint_cap) {
+            *keys += (size_t)c->hints[m->shards[i].id].keys;
+            *expires += (size_t)c->hints[m->shards[i].id].expires;
+        }
     }
 }
 

@@ -42,7 +42,8 @@ bool cluster_route(node_cluster *c, struct node_client *cl, cmd_def *d,
 kv_keyspace *cluster_keyspace(node_cluster *c);
 /* CLUSTER SLOTS, SHARDS, NODES, INFO or MYID (by subcommand name). */
 void cluster_topology(node_cluster *c, const char *what, resp_writer *w);
-/* Keys and keys with a TTL over the shards this node holds a replica of. */
+/* Keys and keys with a TTL over every shard: counted on the replica here,
+ * or as the shard's leader last announced it (at most a second old). */
 void cluster_keyspace_totals(node_cluster *c, size_t *keys, size_t *expires);
 /* Appends the INFO "replication" section. */
 void cluster_info_replication(node_cluster *c, buf *out);

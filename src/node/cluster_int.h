@@ -61,6 +61,7 @@ typedef struct forward_ctx {
 typedef struct leader_hint {
     uint64_t term;
     raft_id leader;
+    uint64_t keys, expires; /* as its leader last announced */
     /* node/shards.c's bookkeeping for the group's local replica. */
     uint64_t dropped_ms;  /* when the map stopped placing it here */
     uint64_t released_ms; /* when its configuration let it go */

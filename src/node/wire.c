@@ -686,12 +686,14 @@ int wire_decode_forward(const void *p, size_t len, const wire_limits *limits,
 void wire_encode_leaders(buf *b, const wire_leader *l, uint32_t count)
 {
     PASSERT(count <= WIRE_LEADERS_MAX);
-    size_t n = 4 + (size_t)count * 16;
+    size_t n = 4 + (size_t)count * WIRE_LEADER_BYTES;
     uint8_t *w = reserve(b, n);
     uint8_t *p = put_u32(w, count);
     for (uint32_t i = 0; i < count; i++) {
         p = put_u64(p, l[i].group);
         p = put_u64(p, l[i].term);
+        p = put_u64(p, l[i].keys);
+        p = put_u64(p, l[i].expires);
     }
     commit(b, p, n);
 }
@@ -703,12 +705,14 @@ int wire_decode_leaders(const void *p, size_t len, wire_scratch *s,
     if (len < 4) return cur_fail(&c, "leaders header truncated");
     uint32_t n = take_u32(&c);
     if (n > WIRE_LEADERS_MAX) return cur_fail(&c, "leaders count over the limit");
-    if ((uint64_t)n * 16 != cur_left(&c))
+    if ((uint64_t)n * WIRE_LEADER_BYTES != cur_left(&c))
         return cur_fail(&c, "leaders count disagrees with the payload");
     s->leaders = grow(s->leaders, &s->leaders_cap, n ? n : 1, sizeof *s->leaders);
     for (uint32_t i = 0; i < n; i++) {
         s->leaders[i].group = take_u64(&c);
         s->leaders[i].term = take_u64(&c);
+        s->leaders[i].keys = take_u64(&c);
+        s->leaders[i].expires = take_u64(&c);
     }
     *out = s->leaders;
     *count = n;

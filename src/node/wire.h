@@ -335,7 +335,11 @@ int wire_decode_reply(const void *p, size_t len, wire_reply *r, wire_error *err)
 typedef struct wire_leader {
     uint64_t group;
     uint64_t term;
+    uint64_t keys;    /* keys in the leader's keyspace */
+    uint64_t expires; /* of which with a TTL */
 } wire_leader;
+
+#define WIRE_LEADER_BYTES 32
 
 #define WIRE_LEADERS_MAX 65536u
 

@@ -40,6 +40,12 @@ DEFINITE_WRITE_FAILURES = (
     "CLUSTERDOWN The cluster is down (no leader)",
     "CLUSTERDOWN the node is shutting down",
     "TRYAGAIN the write was overtaken by a new leader and not applied",
+    # a forwarded write refused before it was proposed
+    "TRYAGAIN this node holds no replica of the shard; not applied",
+    "TRYAGAIN the shard map changed; not applied",
+    "TRYAGAIN the leader changed before the request arrived; not applied",
+    "TRYAGAIN the leader is busy; not applied",
+    "CLUSTERDOWN the cluster has no shards yet",
 )
 
 SET_KEY = "chaos:set"

@@ -335,7 +335,8 @@ static void rand_payload(rng *r, uint8_t type, buf *out)
     case WIRE_LEADERS: {
         wire_leader l[4];
         uint32_t n = (uint32_t)rng_below(r, 5);
-        for (uint32_t i = 0; i < n; i++) l[i] = (wire_leader){rand_u64(r), rand_u64(r)};
+        for (uint32_t i = 0; i < n; i++)
+            l[i] = (wire_leader){rand_u64(r), rand_u64(r), rand_u64(r), rand_u64(r)};
         wire_encode_leaders(out, l, n);
         break;
     }
@@ -984,10 +985,10 @@ static void test_handshake_layout_and_rejects(void **state)
 static void test_leaders_round_trip_and_rejects(void **state)
 {
     (void)state;
-    wire_leader l[3] = {{1, 7}, {2, 8}, {UINT64_MAX, 1}};
+    wire_leader l[3] = {{1, 7, 100, 3}, {2, 8, 0, 0}, {UINT64_MAX, 1, 5, 5}};
     buf b = BUF_INIT;
     wire_encode_leaders(&b, l, 3);
-    assert_int_equal(b.len, 4 + 3 * 16);
+    assert_int_equal(b.len, 4 + 3 * 32);
     wire_scratch s = WIRE_SCRATCH_INIT;
     wire_error err = {0};
     const wire_leader *d;
@@ -995,6 +996,7 @@ static void test_leaders_round_trip_and_rejects(void **state)
     assert_int_equal(wire_decode_leaders(b.data, b.len, &s, &d, &n, &err), 0);
     assert_int_equal(n, 3);
     assert_true(d[0].group == 1 && d[0].term == 7 && d[2].group == UINT64_MAX);
+    assert_true(d[0].keys == 100 && d[0].expires == 3 && d[2].keys == 5);
     assert_int_equal(wire_decode_leaders(b.data, b.len - 1, &s, &d, &n, &err), POLIS_EPROTO);
     assert_string_equal(err.reason, "leaders count disagrees with the payload");
     assert_int_equal(wire_decode_leaders(b.data, 3, &s, &d, &n, &err), POLIS_EPROTO);
