@@ -150,10 +150,21 @@ raft_id cluster_leader_of(node_cluster *c, uint64_t group)
 {
     /* A replica here knows best: when it knows no leader (an election, a
      * minority), requests wait for one rather than chase an older leader
-     * another node announced, whose answer could only be "unknown". */
+     * another node announced, whose answer could only be "unknown".
+     * A replica the map no longer places here (its node was removed from
+     * the group while it was down, say) may never hear of a leader again:
+     * the announcements decide for it, as they do when they name a leader
+     * of a later term than the replica has seen. */
     node_group *g = group_find(c->host, group);
-    if (g != NULL) return group_leader(g);
     leader_hint *h = hint_at(c, group);
+    if (g != NULL) {
+        const meta_shard *s =
+            group_meta(g) ? NULL : meta_shard_find(cluster_map(c), group);
+        bool placed = s == NULL || meta_shard_has_replica(s, c->node_id);
+        raft_id local = group_leader(g);
+        bool newer = h && h->leader && h->term > raft_term_of(group_raft(g));
+        if (placed && (local != 0 || !newer)) return local;
+    }
     return h ? h->leader : 0;
 }
 

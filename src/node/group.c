@@ -153,7 +153,12 @@ static bool is_quiet(node_group *g)
     raft_index last = raft_last_index(r);
     if (raft_commit_index(r) != last || g->applied != last) return false;
     enum raft_role role = raft_role_of(r);
-    if (role == RAFT_FOLLOWER) return raft_leader(r) != 0;
+    /* A follower sleeps only while its leader is heard from: woken by a
+     * request while the leader is silent (stopped, cut off), it keeps
+     * ticking until its election timer finds out. */
+    if (role == RAFT_FOLLOWER)
+        return raft_leader(r) != 0 &&
+               raft_leader_silence(r) <= g->host->cfg.raft.heartbeat_ticks;
     if (role != RAFT_LEADER || raft_conf_of(r)->voter_outgoing_count > 0) return false;
     if (!g->is_meta && g->ks.volatile_count > 0) return false;
     raft_progress_info prs[RAFT_NODES_MAX * 3];
@@ -1135,9 +1140,11 @@ void group_host_step(group_host *h, const raft_msg *m)
     node_group *g = group_find(h, m->group);
     if (g == NULL || h->closing) return;
     raft_step(g->r, m);
-    /* A plain heartbeat is answered without waking a hibernating follower;
-     * anything else may start work. */
-    if (m->type != RAFT_MSG_HEARTBEAT) wake(g);
+    /* A plain heartbeat is answered without waking a hibernating follower,
+     * and its answer does not wake the leader (or it never would sleep:
+     * it heartbeats until it does); anything else may start work. Either
+     * way what the step produced goes out on the next pass. */
+    if (m->type != RAFT_MSG_HEARTBEAT && m->type != RAFT_MSG_HEARTBEAT_RESP) wake(g);
 }
 
 int group_host_open(uv_loop_t *loop, const group_host_config *cfg, wal *w,

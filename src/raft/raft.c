@@ -1235,6 +1235,11 @@ raft_id raft_leader(const raft *r)
     return r->leader;
 }
 
+uint32_t raft_leader_silence(const raft *r)
+{
+    return r->election_elapsed;
+}
+
 enum raft_role raft_role_of(const raft *r)
 {
     return r->role;

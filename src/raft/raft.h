@@ -368,6 +368,9 @@ uint64_t raft_log_bytes(const raft *r);
 /* ---- Introspection ------------------------------------------------------------ */
 
 raft_id raft_leader(const raft *r);
+/* Ticks since a follower last heard from its leader (its election clock);
+ * 0 right after a message from the leader. */
+uint32_t raft_leader_silence(const raft *r);
 enum raft_role raft_role_of(const raft *r);
 raft_term raft_term_of(const raft *r);
 raft_index raft_commit_index(const raft *r);

@@ -67,6 +67,7 @@ class Writer(threading.Thread):
             n = rng.choice(nodes)
             key, value = "%s:%d" % (self.tag, i), "v%d" % i
             i += 1
+            self.attempted = i
             try:
                 c = clients.get(n.node_id)
                 if c is None:
@@ -83,6 +84,7 @@ class Writer(threading.Thread):
             c.close()
 
     avoid = ()
+    attempted = 0
 
     def finish(self):
         self.stop.set()
@@ -174,7 +176,9 @@ def test_kill9_during_a_move_finishes_it(cluster_factory, victim):
     w.avoid = ()
     wait_until(lambda: balanced(cl), 90, interval_s=0.3, what="the moves to finish")
     w.finish()
-    assert cl.node(2).cmd("DBSIZE") == 4000 + len(w.acked)
+    # acknowledged writes are all there; one cut off by the kill (no answer,
+    # or an answer saying its fate is unknown) may be there too
+    assert 4000 + len(w.acked) <= cl.node(2).cmd("DBSIZE") <= 4000 + w.attempted
     for n in cl.running():
         w.verify(n)
     wait_until(lambda: digests_agree(cl), 30, what="replicas to agree")
