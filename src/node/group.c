@@ -60,7 +60,7 @@ struct node_group {
     bool hibernating;
     uint32_t quiet_ticks;
     kv_keyspace ks;
-    meta_state meta;
+    meta_state *meta; /* the meta group's only (128 KiB of slot owners) */
     /* The ready batch being consumed (taken, not yet released: only while a
      * received snapshot is being saved does this last beyond one call). */
     bool outstanding;
@@ -235,7 +235,7 @@ static void apply_meta_entry(node_group *g, const raft_entry *e, pending *mine)
                     (unsigned long long)g->id, (unsigned long long)e->index);
         snprintf(why, sizeof why, "the meta entry is malformed");
     } else {
-        rv = meta_apply(&g->meta, &mc, why, sizeof why);
+        rv = meta_apply(g->meta, &mc, why, sizeof why);
         if (rv != 0)
             log_verbose("group %llu: meta change at %llu refused: %s",
                         (unsigned long long)g->id, (unsigned long long)e->index, why);
@@ -593,7 +593,7 @@ static void take_snapshot(node_group *g)
             mem_free(job);
             return;
         }
-        meta_dump(&g->meta, &job->owned);
+        meta_dump(g->meta, &job->owned);
         job->data = job->owned.data;
         job->len = job->owned.len;
         g->job = job;
@@ -654,7 +654,7 @@ static int read_mem(void *priv, void *dst, size_t len)
 /* Replaces the group's state machine with a snapshot's. */
 static int load_state(node_group *g, mem_reader *src)
 {
-    if (g->is_meta) return meta_load(&g->meta, src->data, src->len);
+    if (g->is_meta) return meta_load(g->meta, src->data, src->len);
     return kv_load(&g->ks, read_mem, src);
 }
 
@@ -993,7 +993,10 @@ static node_group *group_alloc(group_host *h, uint64_t id)
     g->id = id;
     g->is_meta = id == GROUP_META;
     kv_init(&g->ks, rng_mix64(id ^ 0x706f6c6973ull));
-    meta_init(&g->meta, 3);
+    if (g->is_meta) {
+        g->meta = mem_alloc(sizeof *g->meta);
+        meta_init(g->meta, 3);
+    }
     g->round = 1;
     if (h->count == h->cap) {
         h->cap = h->cap ? h->cap * 2 : 8;
@@ -1187,7 +1190,10 @@ static void group_free(node_group *g)
 {
     raft_free(g->r);
     kv_destroy(&g->ks);
-    meta_destroy(&g->meta);
+    if (g->meta) {
+        meta_destroy(g->meta);
+        mem_free(g->meta);
+    }
     buf_free(&g->recv);
     buf_free(&g->scratch);
     mem_free(g);
@@ -1334,7 +1340,7 @@ int group_propose_meta(node_group *g, const meta_cmd *mc, int resp_proto,
 
 const meta_state *group_meta(const node_group *g)
 {
-    return g->is_meta ? &g->meta : NULL;
+    return g->meta;
 }
 
 bool group_host_meta_changed(group_host *h)
@@ -1364,6 +1370,12 @@ int group_transfer_to(node_group *g, raft_id to)
 {
     wake(g);
     return raft_transfer_leader(g->r, to);
+}
+
+void group_campaign(node_group *g)
+{
+    wake(g);
+    raft_campaign(g->r);
 }
 
 size_t group_host_count(const group_host *h)

@@ -105,6 +105,12 @@ void shards_reconcile(node_cluster *c)
         else
             log_notice("shard %llu: replica started (%s)", (unsigned long long)s->id,
                        founding ? "founding" : "joining, filled by the leader");
+        /* The layout rotates the first voter over the nodes: it stands
+         * first, so that new shards' leaders start out spread. */
+        node_group *g = founding && rv == 0 && s->voters[0] == c->node_id
+                            ? group_find(c->host, s->id)
+                            : NULL;
+        if (g) group_campaign(g);
     }
 }
 
@@ -316,18 +322,47 @@ static uint64_t leader_fn(void *priv, uint64_t shard)
     return cluster_leader_of(priv, shard);
 }
 
+/* Up to LEADER_MOVES_PER_ROUND transfers are planned per round, each
+ * against the leaders as they will be once the ones before it are done;
+ * every node plans the same round from the same announcements and starts
+ * the transfers of the shards it leads. */
+#define LEADER_MOVES_PER_ROUND 16
+
+typedef struct leader_plan {
+    node_cluster *c;
+    size_t n;
+    uint64_t shard[LEADER_MOVES_PER_ROUND], to[LEADER_MOVES_PER_ROUND];
+} leader_plan;
+
+static uint64_t planned_leader_fn(void *priv, uint64_t shard)
+{
+    leader_plan *p = priv;
+    for (size_t i = p->n; i-- > 0;)
+        if (p->shard[i] == shard) return p->to[i];
+    return cluster_leader_of(p->c, shard);
+}
+
 static void balance_leaders(node_cluster *c, const meta_state *m, uint64_t now)
 {
     if (now - c->balanced_ms < LEADER_BALANCE_EVERY_MS || m->shard_count == 0) return;
     c->balanced_ms = now;
+    leader_plan p = {.c = c};
     uint64_t shard, to;
-    if (!placement_leader_move(m, leader_fn, c, &shard, &to)) return;
-    node_group *g = group_find(c->host, shard);
-    if (g == NULL || raft_role_of(group_raft(g)) != RAFT_LEADER || !caught_up(g, to))
-        return;
-    if (group_transfer_to(g, to) == RAFT_OK)
-        log_verbose("shard %llu: leadership to node %llu (balance)",
-                    (unsigned long long)shard, (unsigned long long)to);
+    while (p.n < LEADER_MOVES_PER_ROUND &&
+           placement_leader_move(m, planned_leader_fn, &p, &shard, &to)) {
+        bool again = false;
+        for (size_t i = 0; i < p.n && !again; i++)
+            again = p.shard[i] == shard;
+        if (again) break; /* one move per shard per round */
+        p.shard[p.n] = shard;
+        p.to[p.n++] = to;
+        node_group *g = group_find(c->host, shard);
+        if (g == NULL || raft_role_of(group_raft(g)) != RAFT_LEADER || !caught_up(g, to))
+            continue;
+        if (group_transfer_to(g, to) == RAFT_OK)
+            log_verbose("shard %llu: leadership to node %llu (balance)",
+                        (unsigned long long)shard, (unsigned long long)to);
+    }
 }
 
 void shards_tick(node_cluster *c, uint64_t now)
@@ -357,6 +392,10 @@ void shards_balance_report(node_cluster *c, buf *out)
         moving =
             m->shards[i].learner_count > 0 || m->shards[i].voter_count != m->replicas;
     bool leaders = !moving && placement_leader_move(m, leader_fn, c, &shard, &to);
+    /* a shard whose leader nobody here knows (an election, a group not
+     * announced yet) is not settled either */
+    for (size_t i = 0; i < m->shard_count && !moving && !leaders; i++)
+        leaders = cluster_leader_of(c, m->shards[i].id) == 0;
     buf_append_fmt(out, "state:%s\r\n",
                    moving    ? "moving"
                    : leaders ? "leaders"
