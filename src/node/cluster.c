@@ -1266,6 +1266,9 @@ static void maintain_meta(node_cluster *c, uint64_t now)
  * every LEADERS_REFRESH_MS. */
 static void announce_leaders(node_cluster *c, uint64_t now)
 {
+    uint64_t gen = group_host_leadership_gen(c->host);
+    if (gen == c->leaders_gen && now - c->leaders_sent_ms < LEADERS_REFRESH_MS) return;
+    c->leaders_gen = gen;
     size_t n = group_host_count(c->host);
     wire_leader *l = mem_alloc((n ? n : 1) * sizeof *l);
     uint32_t count = 0;

@@ -91,11 +91,14 @@ struct node_cluster {
     leader_hint *hints; /* by group id */
     size_t hint_cap;
     uint64_t leaders_sig; /* of the last LEADERS sent */
+    uint64_t leaders_gen; /* group_host_leadership_gen when last looked at */
     uint64_t leaders_sent_ms;
     uint64_t register_ms;
     bool creating;        /* initial shards proposed, not yet applied */
     bool placing;         /* a placement change proposed, not yet applied */
     uint64_t balanced_ms; /* last leader balance check */
+    uint64_t swept_ms;    /* node/shards.c: last pass over every group */
+    bool sweep_due;       /* the map changed: pass over every group at once */
     uv_timer_t timer;
     uv_check_t wake; /* retries waiting requests as soon as they can go */
     wire_scratch scratch;

@@ -58,6 +58,9 @@ struct node_group {
     /* Hibernation: a group with nothing to do stops ticking (no heartbeats
      * from its leader, no election timer on its followers). */
     bool hibernating;
+    bool stepped;    /* hibernating, it took a message: the next pass sends the answer */
+    bool seen_leads; /* leadership as of the last process() */
+    raft_term seen_term;
     uint32_t quiet_ticks;
     kv_keyspace ks;
     meta_state *meta; /* the meta group's only (128 KiB of slot owners) */
@@ -95,9 +98,10 @@ struct group_host {
     uv_check_t pass;
     rng rng;
     bool closing;
-    bool meta_changed; /* a meta entry applied since group_host_meta_changed */
-    size_t jobs;       /* WAL syncs and snapshot jobs still to call back */
-    int handles_open;  /* tick and pass, until their close callbacks */
+    bool meta_changed;       /* a meta entry applied since group_host_meta_changed */
+    uint64_t leadership_gen; /* bumped when a group's leadership or term changes */
+    size_t jobs;             /* WAL syncs and snapshot jobs still to call back */
+    int handles_open;        /* tick and pass, until their close callbacks */
 };
 
 static void process(node_group *g);
@@ -908,6 +912,14 @@ static void process(node_group *g)
     while (can_take(g) && raft_has_ready(g->r))
         handle_ready(g);
     if (g->applied >= g->last_snapshot + g->host->cfg.snapshot_entries) take_snapshot(g);
+    /* who leads what changed: the cluster layer announces it */
+    bool leads = raft_role_of(g->r) == RAFT_LEADER;
+    raft_term term = raft_term_of(g->r);
+    if (leads != g->seen_leads || term != g->seen_term) {
+        g->seen_leads = leads;
+        g->seen_term = term;
+        g->host->leadership_gen++;
+    }
 }
 
 static void on_pass(uv_check_t *h)
@@ -915,8 +927,12 @@ static void on_pass(uv_check_t *h)
     group_host *host = h->data;
     uint64_t now = uv_now(host->loop);
     for (size_t i = 0; i < host->count; i++) {
-        submit_reads(host->groups[i], now);
-        process(host->groups[i]);
+        node_group *g = host->groups[i];
+        /* asleep, a group has nothing to do unless it took a message */
+        if (g->hibernating && !g->stepped) continue;
+        g->stepped = false;
+        submit_reads(g, now);
+        process(g);
     }
 }
 
@@ -1142,12 +1158,20 @@ void group_host_step(group_host *h, const raft_msg *m)
 {
     node_group *g = group_find(h, m->group);
     if (g == NULL || h->closing) return;
+    raft_term term = raft_term_of(g->r);
     raft_step(g->r, m);
+    if (raft_term_of(g->r) != term) {
+        wake(g); /* a new term (a heartbeat from a new leader, say) */
+        return;
+    }
     /* A plain heartbeat is answered without waking a hibernating follower,
      * and its answer does not wake the leader (or it never would sleep:
      * it heartbeats until it does); anything else may start work. Either
      * way what the step produced goes out on the next pass. */
-    if (m->type != RAFT_MSG_HEARTBEAT && m->type != RAFT_MSG_HEARTBEAT_RESP) wake(g);
+    if (m->type != RAFT_MSG_HEARTBEAT && m->type != RAFT_MSG_HEARTBEAT_RESP)
+        wake(g);
+    else
+        g->stepped = true;
 }
 
 int group_host_open(uv_loop_t *loop, const group_host_config *cfg, wal *w,
@@ -1370,6 +1394,11 @@ int group_transfer_to(node_group *g, raft_id to)
 {
     wake(g);
     return raft_transfer_leader(g->r, to);
+}
+
+uint64_t group_host_leadership_gen(const group_host *h)
+{
+    return h->leadership_gen;
 }
 
 void group_campaign(node_group *g)

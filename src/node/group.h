@@ -111,6 +111,9 @@ bool group_hibernating(const node_group *g);
 void group_wake(node_group *g);
 /* Asks the group's leader (this node) to hand leadership to `to`. */
 int group_transfer_to(node_group *g, raft_id to);
+/* Changes whenever a group here gains or loses leadership or changes
+ * term (as seen by the loop's passes). */
+uint64_t group_host_leadership_gen(const group_host *h);
 /* Starts an election now (without waiting for the election timer). */
 void group_campaign(node_group *g);
 node_group *group_host_at(group_host *h, size_t i);

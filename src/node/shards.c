@@ -37,6 +37,7 @@
 #define RETIRE_LATEST_MS        30000
 #define PROMOTE_RETRY_MS        1000
 #define LEADER_BALANCE_EVERY_MS 1000
+#define SWEEP_EVERY_MS          500
 
 static bool has(const uint64_t *ids, size_t n, uint64_t id)
 {
@@ -88,6 +89,7 @@ static void link_nodes(node_cluster *c, const meta_state *m)
 void shards_reconcile(node_cluster *c)
 {
     const meta_state *m = cluster_map(c);
+    c->sweep_due = true;
     link_nodes(c, m);
     for (size_t i = 0; i < m->shard_count; i++) {
         const meta_shard *s = &m->shards[i];
@@ -368,14 +370,24 @@ static void balance_leaders(node_cluster *c, const meta_state *m, uint64_t now)
 void shards_tick(node_cluster *c, uint64_t now)
 {
     const meta_state *m = cluster_map(c);
-    retire_groups(c, now);
+    /* Hibernating groups (and the placement driver, whose steps each
+     * change the map) are looked at when the map changes and every
+     * SWEEP_EVERY_MS, awake groups every tick: a thousand idle groups cost
+     * next to nothing between sweeps. */
+    bool sweep = c->sweep_due || now - c->swept_ms >= SWEEP_EVERY_MS;
+    if (sweep) {
+        c->sweep_due = false;
+        c->swept_ms = now;
+        retire_groups(c, now);
+    }
     for (size_t i = 0; i < group_host_count(c->host); i++) {
         node_group *g = group_host_at(c->host, i);
+        if (!sweep && group_hibernating(g)) continue;
         if (group_meta(g) || raft_role_of(group_raft(g)) != RAFT_LEADER) continue;
         const meta_shard *s = meta_shard_find(m, group_id(g));
         if (s) conform_shard(c, g, s, now);
     }
-    if (raft_role_of(group_raft(c->meta)) == RAFT_LEADER) {
+    if (sweep && raft_role_of(group_raft(c->meta)) == RAFT_LEADER) {
         conform_meta(c, m, now);
         drive_placement(c, m);
     }

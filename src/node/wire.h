@@ -330,8 +330,9 @@ int wire_decode_reply(const void *p, size_t len, wire_reply *r, wire_error *err)
 /* LEADERS: the groups the sender leads, so every node knows where each
  * shard's leader is (routing, CLUSTER SLOTS) without hosting it.
  *    0  u32  count        0 .. leaders_max
- *    4  count x (u64 group, u64 term)
- * Nothing may follow. */
+ *    4  count x (u64 group, u64 term, u64 keys, u64 expires)
+ * keys: keys in the leader's keyspace; expires: of which with a TTL (both
+ * 0 for the meta group). Nothing may follow. */
 typedef struct wire_leader {
     uint64_t group;
     uint64_t term;
