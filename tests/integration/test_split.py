@@ -144,8 +144,10 @@ def test_split_under_load_keeps_keys_readable(cluster_factory):
     assert c.value("GET", low) == b"l" and c.value("GET", high) == b"h"
     # the child holds keys, no replica lost any, the halves add up
     wait_until(lambda: group_keys(n1, 3) and group_keys(n1, 1), 10, what="both halves")
+    # writes answered "may or may not have been applied" may be there too
     total = PRELOAD + len(w.acked) + 2
-    assert n1.cmd("DBSIZE") == total
+    maybe = sum(1 for e in w.errors if "may or may not" in e)
+    assert total <= n1.cmd("DBSIZE") <= total + maybe
     for n in cl.running():
         verify(n, keys)
         w.verify(n)
