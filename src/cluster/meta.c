@@ -12,7 +12,9 @@
 bool meta_debug_allow_under_replication;
 
 #define META_FORMAT_VERSION 1u
-#define META_DUMP_MAGIC     "PLSMETA1"
+/* Version 1 dumps have no split_from per shard (loaded as 0). */
+#define META_DUMP_MAGIC_V1 "PLSMETA1"
+#define META_DUMP_MAGIC    "PLSMETA2"
 
 void meta_init(meta_state *m, uint32_t replicas)
 {
@@ -93,6 +95,14 @@ uint64_t meta_next_shard_id(const meta_state *m)
 {
     /* shards are sorted by id */
     return m->shard_count ? m->shards[m->shard_count - 1].id + 1 : 1;
+}
+
+bool meta_shard_splitting(const meta_state *m, const meta_shard *s)
+{
+    if (s->split_from != 0) return true;
+    for (size_t i = 0; i < m->shard_count; i++)
+        if (m->shards[i].split_from == s->id) return true;
+    return false;
 }
 
 size_t meta_node_replicas(const meta_state *m, uint64_t node)
@@ -249,6 +259,8 @@ static int apply_replica_change(meta_state *m, const meta_cmd *c, char *err, siz
     meta_node *n;
     int rv = replica_change_target(m, c, &sh, &n, err, el);
     if (rv != 0) return rv;
+    if (meta_shard_splitting(m, sh))
+        return refuse(err, el, "shard %llu is being split", (unsigned long long)sh->id);
     switch (c->op) {
     case META_LEARNER_ADD:
         if (n->state != META_NODE_UP)
@@ -296,8 +308,15 @@ static int apply_split(meta_state *m, const meta_cmd *c, char *err, size_t el)
     if (parent->learner_count > 0 || parent->voter_count != m->replicas)
         return refuse(err, el, "shard %llu is moving a replica",
                       (unsigned long long)c->shard);
+    if (meta_shard_splitting(m, parent))
+        return refuse(err, el, "shard %llu is being split", (unsigned long long)c->shard);
     if (c->new_shard == 0 || shard_find(m, c->new_shard))
         return refuse(err, el, "shard %llu exists", (unsigned long long)c->new_shard);
+    /* Groups are created in id order on every host: the child sorts after
+     * the parent whose log creates it (node/group.c). */
+    if (c->new_shard <= c->shard)
+        return refuse(err, el, "the new shard's id must be above %llu",
+                      (unsigned long long)c->shard);
     if (c->split_at >= CLUSTER_SLOTS || m->owner[c->split_at] != parent->id)
         return refuse(err, el, "slot %u is not in shard %llu", c->split_at,
                       (unsigned long long)c->shard);
@@ -313,6 +332,7 @@ static int apply_split(meta_state *m, const meta_cmd *c, char *err, size_t el)
     uint64_t parent_id = parent->id;
     meta_shard *child = shard_insert(m, c->new_shard); /* may move `parent` */
     child->epoch = 1;
+    child->split_from = parent_id;
     child->voter_count = voter_count;
     memcpy(child->voters, voters, sizeof voters);
     for (uint32_t s = c->split_at; s < CLUSTER_SLOTS; s++)
@@ -321,6 +341,22 @@ static int apply_split(meta_state *m, const meta_cmd *c, char *err, size_t el)
     parent->epoch++;
     ranges_from_owner(m, parent);
     ranges_from_owner(m, child);
+    return 0;
+}
+
+static int apply_split_done(meta_state *m, const meta_cmd *c, char *err, size_t el)
+{
+    meta_shard *child = shard_find(m, c->shard);
+    if (child == NULL)
+        return refuse(err, el, "no shard %llu", (unsigned long long)c->shard);
+    if (child->split_from == 0)
+        return refuse(err, el, "shard %llu is not being split",
+                      (unsigned long long)c->shard);
+    if (c->epoch != child->epoch)
+        return refuse(err, el, "stale plan: shard %llu changed",
+                      (unsigned long long)c->shard);
+    child->split_from = 0;
+    child->epoch++;
     return 0;
 }
 
@@ -373,6 +409,9 @@ int meta_apply(meta_state *m, const meta_cmd *c, char *err, size_t err_len)
         break;
     case META_SHARD_SPLIT:
         rv = apply_split(m, c, err, err_len);
+        break;
+    case META_SPLIT_DONE:
+        rv = apply_split_done(m, c, err, err_len);
         break;
     default:
         return refuse(err, err_len, "unknown meta command %u", c->op);
@@ -515,6 +554,7 @@ void meta_dump(const meta_state *m, buf *out)
         put_varint(out, s->learner_count);
         for (uint32_t j = 0; j < s->learner_count; j++)
             put_varint(out, s->learners[j]);
+        put_varint(out, s->split_from);
     }
 }
 
@@ -523,7 +563,9 @@ int meta_load(meta_state *m, const void *data, size_t len)
     meta_state fresh;
     meta_init(&fresh, 0);
     reader r = {data, (const uint8_t *)data + len, false};
-    if (len < 8 || memcmp(data, META_DUMP_MAGIC, 8) != 0) return POLIS_ECORRUPT;
+    if (len < 8) return POLIS_ECORRUPT;
+    bool v1 = memcmp(data, META_DUMP_MAGIC_V1, 8) == 0;
+    if (!v1 && memcmp(data, META_DUMP_MAGIC, 8) != 0) return POLIS_ECORRUPT;
     r.p += 8;
     fresh.epoch = get_varint(&r, UINT64_MAX);
     fresh.replicas = (uint32_t)get_varint(&r, META_MAX_REPLICAS);
@@ -572,6 +614,7 @@ int meta_load(meta_state *m, const void *data, size_t len)
         s->learner_count = (uint32_t)get_varint(&r, META_MAX_LEARNERS);
         for (uint32_t j = 0; j < s->learner_count && !r.bad; j++)
             s->learners[j] = get_varint(&r, UINT64_MAX);
+        if (!v1) s->split_from = get_varint(&r, UINT64_MAX);
         if (!r.bad) ranges_from_owner(&fresh, s);
     }
     char why[128];
@@ -611,6 +654,9 @@ bool meta_check(const meta_state *m, char *why, size_t why_len)
                 owned++;
             }
         }
+        if (s->split_from != 0 &&
+            (s->split_from >= s->id || !shard_find(m, s->split_from)))
+            return violation(why, why_len, "shard %llu: split from a missing shard", id);
         if (s->voter_count < m->replicas)
             return violation(why, why_len, "shard %llu: %u voters, fewer than R=%u", id,
                              s->voter_count, m->replicas);

@@ -20,8 +20,10 @@
  *   - one move at a time per shard: a learner is added only to a shard with
  *     none; a voter is removed only while the shard has more than R voters
  *     (never fewer than R: the new replica joins before the old one leaves);
- *   - a split gives the new shard the parent's slots from `split_at` up,
- *     on the parent's voters, and only while the parent has no learner;
+ *   - a split gives the new shard (an id above the parent's) the parent's
+ *     slots from `split_at` up, on the parent's voters, and only while the
+ *     parent has no learner and is in no other split; until the split is
+ *     done neither shard changes replicas;
  *   - a node is removed only once it holds no replica.
  *
  * Pure: no clock, no I/O, no allocation failure handling beyond mem_*.
@@ -66,6 +68,11 @@ typedef struct meta_shard {
     uint32_t learner_count;
     uint64_t voters[META_MAX_VOTERS];
     uint64_t learners[META_MAX_LEARNERS];
+    /* A shard born of a split: its parent's id until the split is done
+     * (META_SPLIT_DONE, once the new group elected a leader), 0 otherwise.
+     * While it is set the child is made from its parent's log, not
+     * started empty, and neither shard moves a replica or splits again. */
+    uint64_t split_from;
 } meta_shard;
 
 #define META_SPLIT_KEYS_DEFAULT  4000000ull      /* keys in a shard before it splits */
@@ -94,6 +101,7 @@ enum meta_op {
     META_VOTER_REMOVE,     /* shard, epoch, node */
     META_SHARD_SPLIT,      /* shard, epoch, new_shard, split_at */
     META_SET_SPLIT,        /* split_keys, split_bytes */
+    META_SPLIT_DONE,       /* shard (a split's child), epoch: the split finished */
     META_OP_LAST_
 };
 
@@ -125,6 +133,9 @@ bool meta_shard_has_voter(const meta_shard *s, uint64_t node);
 bool meta_shard_has_replica(const meta_shard *s, uint64_t node);
 /* The id the next new shard gets: one above every shard id so far. */
 uint64_t meta_next_shard_id(const meta_state *m);
+/* Whether the shard is in a split not yet done: as the child (split_from)
+ * or as the parent of such a child. */
+bool meta_shard_splitting(const meta_state *m, const meta_shard *s);
 /* Replicas (voters and learners) on a node. */
 size_t meta_node_replicas(const meta_state *m, uint64_t node);
 

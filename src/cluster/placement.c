@@ -107,9 +107,25 @@ static bool finish_move(const meta_state *m, const meta_shard *s,
     return true;
 }
 
+/* Whether any split is not yet done (cheap test before the per-shard one). */
+static bool any_split(const meta_state *m)
+{
+    for (size_t i = 0; i < m->shard_count; i++)
+        if (m->shards[i].split_from != 0) return true;
+    return false;
+}
+
+/* A shard that may not start a move: one is under way, or it is in a split
+ * (the child is being made on the parent's replicas). */
+static bool busy(const meta_state *m, const meta_shard *s, bool splits)
+{
+    return s->learner_count > 0 || (splits && meta_shard_splitting(m, s));
+}
+
 bool placement_next(const meta_state *m, placement_caught_up_fn *caught_up, void *priv,
                     meta_cmd *out)
 {
+    bool splits = any_split(m);
     /* 1. moves in progress */
     for (size_t i = 0; i < m->shard_count; i++)
         if (finish_move(m, &m->shards[i], caught_up, priv, out)) return true;
@@ -117,7 +133,7 @@ bool placement_next(const meta_state *m, placement_caught_up_fn *caught_up, void
     /* 2. replicas on draining nodes */
     for (size_t i = 0; i < m->shard_count; i++) {
         const meta_shard *s = &m->shards[i];
-        if (s->learner_count > 0) continue;
+        if (busy(m, s, splits)) continue;
         for (uint32_t j = 0; j < s->voter_count; j++) {
             if (node_up(m, s->voters[j])) continue;
             uint64_t target = best_target(m, s, s->voters[j]);
@@ -143,7 +159,7 @@ bool placement_next(const meta_state *m, placement_caught_up_fn *caught_up, void
     if (zones_matter) {
         for (size_t i = 0; i < m->shard_count; i++) {
             const meta_shard *s = &m->shards[i];
-            if (s->learner_count > 0) continue;
+            if (busy(m, s, splits)) continue;
             bool doubled = false;
             for (uint32_t j = 0; j < s->voter_count && !doubled; j++)
                 doubled = zone_uses(m, s, zone_of(m, s->voters[j]), s->voters[j]) > 0;
@@ -172,7 +188,7 @@ bool placement_next(const meta_state *m, placement_caught_up_fn *caught_up, void
             if (donor_load < to_load + 2 || donor_load - to_load <= best_gap) continue;
             for (size_t i = 0; i < m->shard_count; i++) {
                 const meta_shard *s = &m->shards[i];
-                if (s->learner_count > 0 || !meta_shard_has_voter(s, donor->id) ||
+                if (busy(m, s, splits) || !meta_shard_has_voter(s, donor->id) ||
                     meta_shard_has_replica(s, to->id))
                     continue;
                 /* never trade zone spread for balance: the receiver's zone
@@ -200,7 +216,9 @@ bool placement_split(const meta_state *m, const placement_shard_size *sizes, siz
     for (size_t i = 0; i < n; i++) {
         const placement_shard_size *sz = &sizes[i];
         const meta_shard *s = meta_shard_find(m, sz->shard);
-        if (s == NULL || s->learner_count > 0 || s->voter_count != m->replicas) continue;
+        if (s == NULL || s->learner_count > 0 || s->voter_count != m->replicas ||
+            meta_shard_splitting(m, s))
+            continue;
         bool big = (m->split_keys && sz->keys > m->split_keys) ||
                    (m->split_bytes && sz->bytes > m->split_bytes);
         if (!big) continue;

@@ -18,8 +18,9 @@
  *   5. balance: while the most loaded up node holds 2+ more replicas than
  *      the least loaded, move one replica from the former to the latter.
  * A shard with a learner that has not caught up is left alone (one move at
- * a time per shard). "Best node": up, not holding the shard, in a zone the
- * shard does not use when possible, fewest replicas, lowest id.
+ * a time per shard), and so is a shard in a split not yet done (the child
+ * is being made on the parent's replicas). "Best node": up, not holding the shard, in a
+ * zone the shard does not use when possible, fewest replicas, lowest id.
  *
  * Leader balance (TimeoutNow transfers) needs leadership facts the meta
  * state does not hold; it comes with the driver in the server.

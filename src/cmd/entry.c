@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "base/assert.h"
 #include "base/error.h"
 #include "base/mem.h"
 #include "base/rng.h"
@@ -18,7 +19,8 @@ void cmd_entry_encode(buf *out, uint8_t kind, int64_t now_ms, const cmd_arg *arg
                       size_t argc)
 {
     uint8_t head[10] = {1, kind};
-    for (int i = 0; i < 8; i++) head[2 + i] = (uint8_t)((uint64_t)now_ms >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        head[2 + i] = (uint8_t)((uint64_t)now_ms >> (8 * i));
     buf_append(out, head, sizeof head);
     put_varint(out, argc);
     for (size_t i = 0; i < argc; i++) {
@@ -35,7 +37,8 @@ int cmd_entry_decode(const void *data, size_t len, cmd_entry *e)
         return POLIS_ECORRUPT;
     e->kind = p[1];
     uint64_t ts = 0;
-    for (int i = 0; i < 8; i++) ts |= (uint64_t)p[2 + i] << (8 * i);
+    for (int i = 0; i < 8; i++)
+        ts |= (uint64_t)p[2 + i] << (8 * i);
     e->now_ms = (int64_t)ts;
     p += 10;
     uint64_t argc;
@@ -68,6 +71,59 @@ void cmd_entry_free(cmd_entry *e)
     mem_free(e->argv);
     e->argv = NULL;
     e->argc = 0;
+}
+
+uint8_t cmd_entry_kind(const void *data, size_t len)
+{
+    const uint8_t *p = data;
+    if (len < 10 || p[0] != 1) return 0;
+    return p[1] == CMD_ENTRY_COMMAND || p[1] == CMD_ENTRY_EXPIRE ||
+                   p[1] == CMD_ENTRY_SPLIT
+               ? p[1]
+               : 0;
+}
+
+void cmd_split_encode(buf *out, int64_t now_ms, const cmd_split *s)
+{
+    PASSERT(s->voter_count >= 1 && s->voter_count <= RAFT_NODES_MAX);
+    uint8_t head[10] = {1, CMD_ENTRY_SPLIT};
+    for (int i = 0; i < 8; i++)
+        head[2 + i] = (uint8_t)((uint64_t)now_ms >> (8 * i));
+    buf_append(out, head, sizeof head);
+    put_varint(out, s->child);
+    put_varint(out, s->voter_count);
+    for (uint32_t i = 0; i < s->voter_count; i++)
+        put_varint(out, s->voters[i]);
+    slot_set_encode(&s->slots, out);
+}
+
+/* A varint <= max in its shortest form (one encoding per entry). */
+static bool get_canonical(const uint8_t **p, const uint8_t *end, uint64_t max,
+                          uint64_t *v)
+{
+    const uint8_t *start = *p;
+    uint8_t tmp[VARINT_BYTES_MAX];
+    return varint_decode(p, end, v) && *v <= max &&
+           (size_t)(*p - start) == varint_encode(tmp, *v);
+}
+
+int cmd_split_decode(const void *data, size_t len, cmd_split *s)
+{
+    memset(s, 0, sizeof *s);
+    if (cmd_entry_kind(data, len) != CMD_ENTRY_SPLIT) return POLIS_ECORRUPT;
+    const uint8_t *p = (const uint8_t *)data + 10, *end = (const uint8_t *)data + len;
+    uint64_t count;
+    if (!get_canonical(&p, end, UINT64_MAX, &s->child) || s->child == 0 ||
+        !get_canonical(&p, end, RAFT_NODES_MAX, &count) || count == 0)
+        return POLIS_ECORRUPT;
+    s->voter_count = (uint32_t)count;
+    for (uint32_t i = 0; i < s->voter_count; i++)
+        if (!get_canonical(&p, end, UINT64_MAX, &s->voters[i]) || s->voters[i] == 0)
+            return POLIS_ECORRUPT;
+    if (slot_set_decode(&p, end, &s->slots) != 0 || p != end ||
+        slot_set_count(&s->slots) == 0)
+        return POLIS_ECORRUPT;
+    return 0;
 }
 
 static void apply_expire(kv_keyspace *ks, const cmd_entry *e, resp_writer *w)

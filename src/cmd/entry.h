@@ -14,14 +14,22 @@
  *        CMD_ENTRY_EXPIRE (argv = key, expire_at_ms as decimal): the
  *        leader's active expiry, a delete that happens only if the key still
  *        has exactly that expiry and it has passed.
- * Owns: nothing. May call: base/, kv/, cmd/. Must never: do I/O. */
+ *        CMD_ENTRY_SPLIT: a shard split (docs/design/009-partitioning.md):
+ *        instead of argc and the arguments, child varint (the new shard's
+ *        group id) | voter count varint (1..RAFT_NODES_MAX) | that many
+ *        voter ids varint | the child's slots (cluster/slotset.h encoding,
+ *        at least one slot). Applied by the group host (node/group.c), not
+ *        by cmd_entry_apply.
+ * Owns: nothing. May call: base/, kv/, cmd/, cluster/slotset.h.
+ * Must never: do I/O. */
 #ifndef POLIS_CMD_ENTRY_H
 #define POLIS_CMD_ENTRY_H
 
+#include "cluster/slotset.h"
 #include "cmd/cmd.h"
 #include "raft/raft.h"
 
-enum cmd_entry_kind { CMD_ENTRY_COMMAND = 1, CMD_ENTRY_EXPIRE = 2 };
+enum cmd_entry_kind { CMD_ENTRY_COMMAND = 1, CMD_ENTRY_EXPIRE = 2, CMD_ENTRY_SPLIT = 3 };
 
 #define CMD_ENTRY_ARGS_MAX (1024 * 1024)
 
@@ -39,6 +47,23 @@ void cmd_entry_encode(buf *out, uint8_t kind, int64_t now_ms, const cmd_arg *arg
  * POLIS_ECORRUPT. Free with cmd_entry_free. */
 int cmd_entry_decode(const void *data, size_t len, cmd_entry *e);
 void cmd_entry_free(cmd_entry *e);
+
+/* The kind of an encoded entry (its second byte), 0 if it is not one. */
+uint8_t cmd_entry_kind(const void *data, size_t len);
+
+/* A split entry: the parent's slots in `slots` go to a new group `child`
+ * whose first configuration is `voters`. */
+typedef struct cmd_split {
+    uint64_t child;
+    uint32_t voter_count;
+    uint64_t voters[RAFT_NODES_MAX];
+    slot_set slots;
+} cmd_split;
+
+void cmd_split_encode(buf *out, int64_t now_ms, const cmd_split *s);
+/* 0, or POLIS_ECORRUPT on anything malformed (no voter, no slot, trailing
+ * bytes, a non-canonical varint). */
+int cmd_split_decode(const void *data, size_t len, cmd_split *s);
 
 /* Applies an entry at (term, index): writes the command's reply to w (the
  * proposer returns it to its client; other replicas discard it). */

@@ -73,12 +73,18 @@ static cmd_def cluster_subcommands[] = {
     ROW("removenode", 3, S | CMD_ADMIN, 0, 0, 0, nodecmd_cluster_topology, "cluster",
         "Drains a node (its replicas move away), then removes it from the map.", "polis",
         "O(1)"),
+    ROW("setsplit", -3, S | CMD_ADMIN, 0, 0, 0, nodecmd_cluster_topology, "cluster",
+        "Sets the automatic split thresholds: SETSPLIT keys [bytes] (0: never).", "polis",
+        "O(1)"),
     ROW("shards", 2, LS | S, 0, 0, 0, nodecmd_cluster_topology, "cluster",
         "Returns the mapping of cluster slots to shards.", "7.0.0",
         "O(N) where N is the total number of cluster nodes"),
     ROW("slots", 2, LS | S, 0, 0, 0, nodecmd_cluster_topology, "cluster",
         "Returns the mapping of cluster slots to nodes.", "3.0.0",
         "O(N) where N is the total number of Cluster nodes"),
+    ROW("split", -3, S | CMD_ADMIN, 0, 0, 0, nodecmd_cluster_topology, "cluster",
+        "Splits a shard's slots from a slot on into a new shard on the same replicas.",
+        "polis", "O(N) where N is the number of slot tables moved"),
     END,
 };
 

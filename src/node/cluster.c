@@ -245,9 +245,57 @@ static void slot_done(void *arg, const char *reply, size_t len)
     node_reply_fill(arg, reply, len);
 }
 
+static void forward_reply(void *arg, const char *reply, size_t len);
+
+/* ---- Slots that split away ------------------------------------------------------
+ *
+ * A group that split refuses requests for the slots it gave its child
+ * (GROUP_ERR_SLOT_MOVED_FMT: before proposing, at apply for entries
+ * proposed before the split, and for reads after their barrier). The node
+ * whose client asked routes such a request again, by its map, while the
+ * client's wait lasts (its map may be the stale one: then it waits for the
+ * newer map); a node serving a forwarded request sends the refusal back
+ * to the forwarder, which does the same. */
+
+static bool says_slot_moved(const char *reply, size_t len)
+{
+    static const char mark[] = GROUP_ERR_SLOT_MOVED_MARK;
+    if (len < 10 || memcmp(reply, "-TRYAGAIN ", 10) != 0) return false;
+    for (size_t i = 10; i + sizeof mark - 1 <= len; i++)
+        if (memcmp(reply + i, mark, sizeof mark - 1) == 0) return true;
+    return false;
+}
+
+static void wait_for_route(node_cluster *c, request *r);
+
+/* Routes a request the group refused again, if it is ours to route and the
+ * client's wait lasts; true if it will be. */
+static bool reroute(request *r)
+{
+    if (r->done == forward_reply || uv_now(r->c->loop) >= r->deadline_ms) return false;
+    r->group = UINT64_MAX;
+    r->forwarded = false;
+    wait_for_route(r->c, r);
+    return true;
+}
+
+/* Refuses a request for a slot the local group no longer serves (or routes
+ * it again); true if it did. */
+static bool refuse_unowned(request *r, node_group *g)
+{
+    int slot = group_unowned_slot(g, r->argv, r->argc);
+    if (slot < 0 || r->kind == REQ_META) return false;
+    if (reroute(r)) return true;
+    char msg[128];
+    snprintf(msg, sizeof msg, GROUP_ERR_SLOT_MOVED_FMT, slot);
+    finish_error(r, msg);
+    return true;
+}
+
 static void proposal_done(void *arg, int status, const char *reply, size_t len)
 {
     (void)status; /* errors come as RESP error replies */
+    if (says_slot_moved(reply, len) && reroute(arg)) return;
     finish(arg, reply, len);
 }
 
@@ -289,6 +337,7 @@ static void barrier_done(void *arg, int status, const char *reply, size_t len)
         finish_error(r, "TRYAGAIN the shard left this node during the read");
         return;
     }
+    if (refuse_unowned(r, g)) return;
     run_read(r->c, g, r);
 }
 
@@ -319,12 +368,23 @@ static bool forward(node_cluster *c, request *r, raft_id to)
     return true;
 }
 
+/* A request waiting for a split's child waits for its parent: the child is
+ * made by the parent's log, so the parent's replica here must not
+ * hibernate while its leader may be gone. */
+static void wake_parent(node_cluster *c, uint64_t group)
+{
+    const meta_shard *s = meta_shard_find(cluster_map(c), group);
+    node_group *p = s && s->split_from ? group_find(c->host, s->split_from) : NULL;
+    if (p != NULL) group_wake(p);
+}
+
 /* Tries to get a routed request going now: a local replica reads or
  * proposes it, or it goes to the group's leader (a read to any replica).
  * Returns false if it must wait (no leader known, link down, busy). */
 static bool dispatch(node_cluster *c, request *r)
 {
     node_group *g = group_find(c->host, r->group);
+    if (g != NULL && refuse_unowned(r, g)) return true;
     if (r->kind == REQ_READ && g != NULL) {
         if (r->stale_ok)
             run_read(c, g, r);
@@ -354,6 +414,7 @@ static bool dispatch(node_cluster *c, request *r)
         if (s && s->voter_count) to = s->voters[0];
     }
     if (g != NULL) group_wake(g); /* its leader must answer, or be replaced */
+    wake_parent(c, r->group);
     if (to == 0 || to == c->node_id) return false;
     return forward(c, r, to);
 }
@@ -884,6 +945,63 @@ static void cluster_membership(node_cluster *c, node_client *cl, cmd_def *d,
     cluster_meta_submit(c, &mc, cl->resp, slot_done, slot);
 }
 
+typedef struct split_ctx {
+    node_reply_slot *slot;
+    int proto;
+    uint64_t new_shard;
+} split_ctx;
+
+static void split_recorded(void *arg, const char *reply, size_t len)
+{
+    split_ctx *s = arg;
+    if (len > 0 && reply[0] == '+') {
+        char num[32];
+        int n = snprintf(num, sizeof num, ":%llu\r\n", (unsigned long long)s->new_shard);
+        node_reply_fill(s->slot, num, (size_t)n);
+    } else {
+        node_reply_fill(s->slot, reply, len);
+    }
+    mem_free(s);
+}
+
+/* CLUSTER SPLIT shard [slot]: the shard's slots from `slot` (by default
+ * the middle one) go to a new shard on the same replicas; answers the new
+ * shard's id once the map has it (the data follows through the parent's
+ * log). CLUSTER SETSPLIT keys [bytes]: the automatic split thresholds
+ * (0: never). */
+static void cluster_split(node_cluster *c, node_client *cl, cmd_def *d,
+                          const cmd_arg *argv, size_t argc)
+{
+    node_reply_slot *slot = node_client_defer(cl);
+    meta_cmd mc = {0};
+    if (is_named(d, "setsplit")) {
+        uint64_t keys, bytes = cluster_map(c)->split_bytes;
+        if (argc > 4 || !str_to_u64(argv[2].ptr, argv[2].len, &keys) ||
+            (argc == 4 && !str_to_u64(argv[3].ptr, argv[3].len, &bytes))) {
+            reply_now(slot, cl->resp, "ERR usage: CLUSTER SETSPLIT <keys> [<bytes>]");
+            return;
+        }
+        mc.op = META_SET_SPLIT;
+        mc.split_keys = keys;
+        mc.split_bytes = bytes;
+        cluster_meta_submit(c, &mc, cl->resp, slot_done, slot);
+        return;
+    }
+    uint64_t shard, at = 0;
+    const char *err = NULL;
+    if (argc > 4 || !str_to_u64(argv[2].ptr, argv[2].len, &shard) ||
+        (argc == 4 &&
+         (!str_to_u64(argv[3].ptr, argv[3].len, &at) || at == 0 || at >= CLUSTER_SLOTS)))
+        err = "ERR usage: CLUSTER SPLIT <shard> [<slot 1..16383>]";
+    if (err || !shards_plan_split(c, shard, (uint32_t)at, &mc, &err)) {
+        reply_now(slot, cl->resp, err);
+        return;
+    }
+    split_ctx *s = mem_alloc(sizeof *s);
+    *s = (split_ctx){slot, cl->resp, mc.new_shard};
+    cluster_meta_submit(c, &mc, cl->resp, split_recorded, s);
+}
+
 void cluster_topology(node_cluster *c, const char *what, resp_writer *w)
 {
     topo_view v = view_of(c);
@@ -925,6 +1043,10 @@ bool cluster_route(node_cluster *c, node_client *cl, cmd_def *d, const cmd_arg *
         }
         if (is_named(d, "addnode") || is_named(d, "removenode")) {
             cluster_membership(c, cl, d, argv, argc);
+            return true;
+        }
+        if (is_named(d, "split") || is_named(d, "setsplit")) {
+            cluster_split(c, cl, d, argv, argc);
             return true;
         }
     }
@@ -1005,6 +1127,13 @@ static void on_forward(node_cluster *c, uint64_t from, const wire_forward *f)
             forward_refuse(c, from, f, ERR_FWD_MAP_CHANGED);
             return;
         }
+        int unowned = group_unowned_slot(g, f->argv, f->argc);
+        if (unowned >= 0) {
+            char msg[128];
+            snprintf(msg, sizeof msg, GROUP_ERR_SLOT_MOVED_FMT, unowned);
+            forward_refuse(c, from, f, msg);
+            return;
+        }
     } else if (f->group != GROUP_META || f->argc != 1) {
         forward_refuse(c, from, f,
                        "ERR the forwarded request is not a valid meta change");
@@ -1050,6 +1179,12 @@ static void on_reply(node_cluster *c, const wire_reply *r)
         const char *reply = (const char *)r->resp_bytes;
         if (retry_safe(reply, r->len) && uv_now(c->loop) < q->deadline_ms) {
             q->forwarded = false;
+            /* A slot that split away (or a map that changed): route again. */
+            if (says_slot_moved(reply, r->len) ||
+                (r->len > sizeof ERR_FWD_MAP_CHANGED &&
+                 memcmp(reply + 1, ERR_FWD_MAP_CHANGED, sizeof ERR_FWD_MAP_CHANGED - 1) ==
+                     0))
+                q->group = UINT64_MAX;
             wait_for_route(c, q);
             return;
         }

@@ -66,6 +66,8 @@ typedef struct leader_hint {
     uint64_t dropped_ms;  /* when the map stopped placing it here */
     uint64_t released_ms; /* when its configuration let it go */
     uint64_t promote_ms;  /* when its leader last reported a learner ready */
+    uint64_t split_ms;    /* a split's child: its entry last proposed (parent) */
+    uint64_t done_ms;     /* a split's child: META_SPLIT_DONE last proposed */
 } leader_hint;
 
 #define CLUSTER_PEERS_MAX 64
@@ -99,6 +101,7 @@ struct node_cluster {
     uint64_t balanced_ms; /* last leader balance check */
     uint64_t swept_ms;    /* node/shards.c: last pass over every group */
     bool sweep_due;       /* the map changed: pass over every group at once */
+    uint64_t splits_ms;   /* last look at the splits under way */
     uv_timer_t timer;
     uv_check_t wake; /* retries waiting requests as soon as they can go */
     wire_scratch scratch;
@@ -135,5 +138,9 @@ void shards_tick(node_cluster *c, uint64_t now);
  * ("state:balanced", or "moving" / "leaders" while replicas or leaders are
  * still to move), then each node's replica and leader counts. */
 void shards_balance_report(node_cluster *c, buf *out);
+/* CLUSTER SPLIT: the meta change that splits `shard` at `slot` (0: at the
+ * middle of its slots), or the reason it cannot in err. */
+bool shards_plan_split(node_cluster *c, uint64_t shard, uint32_t slot, meta_cmd *out,
+                       const char **err);
 
 #endif

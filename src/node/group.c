@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "cluster/meta.h"
+#include "cluster/slotset.h"
 #include "cmd/entry.h"
 #include "node/server.h"
 
@@ -24,6 +25,7 @@
  * decides; this bounds the stack buffer). */
 #define SNAPSHOT_CHUNK_BYTES_MAX (1u << 20)
 #define EXPIRE_SAMPLE_KEYS       20
+#define GROUP_DATA_SEED          0x8f1bbcdc706f6c69ull
 
 /* Replies to a write that did not complete. Clients (and the chaos tests'
  * histories) tell "certainly not applied" from "may have been". */
@@ -82,6 +84,12 @@ struct node_group {
     raft_index expire_pending; /* index of the last expiry proposal */
     struct snap_job *job;      /* the snapshot being taken or saved */
     buf scratch;
+    /* Splits (see "Splits" below). The slots the state machine serves:
+     * NULL while it serves every slot the map gives it. */
+    slot_set *owned;
+    bool unborn;     /* born of a split here, first snapshot not yet durable */
+    uint64_t parent; /* unborn: the group whose log made it */
+    uint32_t births; /* its children still unborn: its snapshots wait */
 };
 
 struct group_host {
@@ -105,6 +113,11 @@ struct group_host {
 };
 
 static void process(node_group *g);
+static void apply_split_entry(node_group *g, const raft_entry *e, pending *mine);
+static int entry_unowned_slot(const node_group *g, const cmd_entry *ce);
+static void dump_and_exit(const node_group *g, int fd);
+static bool snap_fork(node_group *g, struct snap_job *job);
+static int load_header(node_group *g, const char *data, size_t len, size_t *used);
 static void maybe_free_host(group_host *h);
 static bool free_if_idle(node_group *g);
 static void destroy_host(group_host *h);
@@ -280,6 +293,10 @@ static void apply_entry(node_group *g, const raft_entry *e)
         apply_meta_entry(g, e, mine);
         return;
     }
+    if (cmd_entry_kind(e->data, e->len) == CMD_ENTRY_SPLIT) {
+        apply_split_entry(g, e, mine);
+        return;
+    }
     cmd_entry ce;
     if (cmd_entry_decode(e->data, e->len, &ce) != 0) {
         /* Every replica skips the same bad entry; the log itself is
@@ -291,7 +308,11 @@ static void apply_entry(node_group *g, const raft_entry *e)
     }
     buf_clear(&g->scratch);
     resp_writer w = {&g->scratch, mine ? mine->resp_proto : 2};
-    cmd_entry_apply(&g->ks, &ce, e->term, e->index, &g->host->cfg.limits, &w);
+    int unowned = entry_unowned_slot(g, &ce);
+    if (unowned >= 0)
+        resp_errorf(&w, GROUP_ERR_SLOT_MOVED_FMT, unowned);
+    else
+        cmd_entry_apply(&g->ks, &ce, e->term, e->index, &g->host->cfg.limits, &w);
     cmd_entry_free(&ce);
     if (mine == NULL) return;
     if (mine->term == e->term) {
@@ -583,6 +604,9 @@ static void take_snapshot(node_group *g)
 {
     raft_index index = g->applied;
     if (g->snapshotting || index == 0 || index <= g->last_snapshot) return;
+    /* A split entry is forgotten by the snapshot covering it: not before
+     * the child it made here is durable on its own. */
+    if (g->births > 0) return;
     snap_job *job = mem_calloc(1, sizeof *job);
     job->g = g;
     job->finished = snapshot_taken;
@@ -606,29 +630,35 @@ static void take_snapshot(node_group *g)
         snap_feed(job->sw, 0, job);
         return;
     }
+    snap_fork(g, job);
+}
+
+/* Forks a child that writes the group's state (header and keyspace) into
+ * the job's snapshot file. False (the job freed) if it could not start. */
+static bool snap_fork(node_group *g, snap_job *job)
+{
     int fds[2];
     if (job->meta.term == 0 || pipe(fds) != 0) {
         mem_free(job);
-        return;
+        return false;
     }
     if (wal_snapshot_begin(g->host->w, g->id, &job->meta, &job->sw) != 0) {
         close(fds[0]);
         close(fds[1]);
         mem_free(job);
-        return;
+        return false;
     }
     pid_t pid = fork();
     if (pid == 0) {
         close(fds[0]);
-        int rv = kv_dump(&g->ks, write_fd, &fds[1]);
-        _exit(rv == 0 ? 0 : 1);
+        dump_and_exit(g, fds[1]);
     }
     close(fds[1]);
     if (pid < 0) {
         close(fds[0]);
         snap_abort(job);
         mem_free(job);
-        return;
+        return false;
     }
     job->child = pid;
     g->job = job;
@@ -639,6 +669,7 @@ static void take_snapshot(node_group *g)
     job->pipe_open = true;
     g->snapshotting = true;
     uv_read_start((uv_stream_t *)&job->pipe, pipe_alloc, pipe_read);
+    return true;
 }
 
 typedef struct mem_reader {
@@ -659,6 +690,10 @@ static int read_mem(void *priv, void *dst, size_t len)
 static int load_state(node_group *g, mem_reader *src)
 {
     if (g->is_meta) return meta_load(g->meta, src->data, src->len);
+    size_t used = 0;
+    int rv = load_header(g, src->data, src->len, &used);
+    if (rv != 0) return rv;
+    src->off += used;
     return kv_load(&g->ks, read_mem, src);
 }
 
@@ -908,7 +943,7 @@ static bool can_take(const node_group *g)
 
 static void process(node_group *g)
 {
-    if (g->host->closing) return;
+    if (g->host->closing || g->unborn) return;
     while (can_take(g) && raft_has_ready(g->r))
         handle_ready(g);
     if (g->applied >= g->last_snapshot + g->host->cfg.snapshot_entries) take_snapshot(g);
@@ -987,7 +1022,7 @@ static void on_tick(uv_timer_t *t)
     uint64_t now = uv_now(host->loop);
     for (size_t i = 0; i < host->count; i++) {
         node_group *g = host->groups[i];
-        if (g->hibernating) continue; /* nothing pending, nothing to time */
+        if (g->hibernating || g->unborn) continue; /* nothing pending, nothing to time */
         raft_tick(g->r);
         expire_timeouts(&g->proposals, now,
                         "TRYAGAIN the write was not confirmed in time; it may or may not "
@@ -1008,7 +1043,10 @@ static node_group *group_alloc(group_host *h, uint64_t id)
     g->host = h;
     g->id = id;
     g->is_meta = id == GROUP_META;
-    kv_init(&g->ks, rng_mix64(id ^ 0x706f6c6973ull));
+    /* One hash seed for every data group: a split hands slot tables from a
+     * parent's keyspace to its child's (kv_move_slots), which needs both
+     * laid out alike, on every replica. */
+    kv_init(&g->ks, GROUP_DATA_SEED);
     if (g->is_meta) {
         g->meta = mem_alloc(sizeof *g->meta);
         meta_init(g->meta, 3);
@@ -1157,6 +1195,8 @@ node_group *group_find(group_host *h, uint64_t id)
 void group_host_step(group_host *h, const raft_msg *m)
 {
     node_group *g = group_find(h, m->group);
+    /* An unborn group steps messages too (votes for its first leader among
+     * them); what it answers waits in its ready batch until it is born. */
     if (g == NULL || h->closing) return;
     raft_term term = raft_term_of(g->r);
     raft_step(g->r, m);
@@ -1220,6 +1260,7 @@ static void group_free(node_group *g)
     }
     buf_free(&g->recv);
     buf_free(&g->scratch);
+    mem_free(g->owned);
     mem_free(g);
 }
 
@@ -1466,4 +1507,278 @@ bool group_transfer_leadership(node_group *g)
         }
     }
     return best != 0 && raft_transfer_leader(g->r, best) == RAFT_OK;
+}
+
+/* ---- Splits ---------------------------------------------------------------------
+ *
+ * A split is one entry in the parent's log (CMD_ENTRY_SPLIT: the child's
+ * id, voters and slots). Every replica of the parent applies it at the same
+ * index: the slot tables of the child's slots move from the parent's
+ * keyspace into a new group's (kv_move_slots: no key is copied), the
+ * parent stops serving those slots (its `owned` set, part of its
+ * snapshots), and the child starts with a snapshot at index 1, term 1 and
+ * its voters as configuration, the same on every replica. The child stays
+ * unborn (no ticks; nothing of its ready batches written or sent: what it
+ * steps is answered once it is born) until that snapshot is durable; until then the
+ * parent takes no snapshot, so that its log still holds the split entry: a crash before
+ * the child is durable replays the entry and makes the child again. Replaying it when the
+ * child exists (it was durable) only drops the slots from the parent. A node whose map
+ * says it holds no replica of the child drops them too (the child moved away); one that
+ * never applies the entry (it caught up from a later snapshot of the parent) gets the
+ * child like any new replica, from its leader (node/shards.c). The state header that
+ * precedes the keyspace in a data group's snapshot (docs/formats.md): magic "PLSGRP01" |
+ * flags varint (bit 0: serves a subset of the slots) | if bit 0: the slots
+ * (cluster/slotset.h) | the keyspace dump. A snapshot that starts with the keyspace's own
+ * magic is an older one: it serves every slot. */
+
+#define STATE_MAGIC       "PLSGRP01"
+#define STATE_FLAG_SUBSET 1u
+#define SPLIT_CHILD_INDEX 1 /* a child's first snapshot: index 1, term 1 */
+
+static void dump_and_exit(const node_group *g, int fd)
+{
+    buf head = BUF_INIT;
+    buf_append(&head, STATE_MAGIC, 8);
+    uint8_t flags = g->owned ? STATE_FLAG_SUBSET : 0;
+    buf_append(&head, &flags, 1);
+    if (g->owned) slot_set_encode(g->owned, &head);
+    int rv = write_fd(&fd, head.data, head.len);
+    if (rv == 0) rv = kv_dump(&g->ks, write_fd, &fd);
+    _exit(rv == 0 ? 0 : 1);
+}
+
+static int load_header(node_group *g, const char *data, size_t len, size_t *used)
+{
+    mem_free(g->owned);
+    g->owned = NULL;
+    *used = 0;
+    if (len < 8 || memcmp(data, STATE_MAGIC, 8) != 0) return 0; /* older: every slot */
+    const uint8_t *p = (const uint8_t *)data + 8, *end = (const uint8_t *)data + len;
+    if (p == end || (*p & ~STATE_FLAG_SUBSET) != 0) return POLIS_ECORRUPT;
+    uint8_t flags = *p++;
+    if (flags & STATE_FLAG_SUBSET) {
+        g->owned = mem_alloc(sizeof *g->owned);
+        if (slot_set_decode(&p, end, g->owned) != 0) return POLIS_ECORRUPT;
+    }
+    *used = (size_t)(p - (const uint8_t *)data);
+    return 0;
+}
+
+static int first_unowned(const node_group *g, const cmd_arg *argv, size_t argc)
+{
+    if (g->owned == NULL || argc == 0) return -1;
+    bool unknown_sub;
+    cmd_def *d = cmd_lookup(argv, argc, &unknown_sub);
+    if (d == NULL || !cmd_arity_ok(d, argc)) return -1;
+    size_t stack_pos[16];
+    size_t *pos = argc <= 16 ? stack_pos : mem_alloc(argc * sizeof *pos);
+    int nk = cmd_get_keys(d, argv, argc, pos);
+    int slot = -1;
+    for (int i = 0; i < nk && slot < 0; i++) {
+        uint16_t s = slot_of_key(argv[pos[i]].ptr, argv[pos[i]].len);
+        if (!slot_set_has(g->owned, s)) slot = s;
+    }
+    if (pos != stack_pos) mem_free(pos);
+    return slot;
+}
+
+int group_unowned_slot(const node_group *g, const cmd_arg *argv, size_t argc)
+{
+    return g->is_meta ? -1 : first_unowned(g, argv, argc);
+}
+
+static int entry_unowned_slot(const node_group *g, const cmd_entry *ce)
+{
+    if (g->owned == NULL) return -1;
+    if (ce->kind == CMD_ENTRY_EXPIRE) {
+        uint16_t s = slot_of_key(ce->argv[0].ptr, ce->argv[0].len);
+        return slot_set_has(g->owned, s) ? -1 : s;
+    }
+    return first_unowned(g, ce->argv, ce->argc);
+}
+
+bool group_unborn(const node_group *g)
+{
+    return g->unborn;
+}
+
+/* Whether this node should make the child: not if the map (as this node
+ * has applied it) knows the child and places no replica of it here. */
+static bool child_wanted(group_host *h, uint64_t child)
+{
+    node_group *meta = group_find(h, GROUP_META);
+    const meta_shard *s = meta ? meta_shard_find(meta->meta, child) : NULL;
+    return s == NULL || meta_shard_has_replica(s, h->cfg.node_id);
+}
+
+static void child_born(snap_job *job, int status)
+{
+    node_group *g = job->g;
+    group_host *h = g->host;
+    raft_snapshot_meta meta = job->meta;
+    g->snapshotting = false;
+    g->job = NULL;
+    h->jobs--;
+    mem_free(job);
+    node_group *parent = h->closing ? NULL : group_find(h, g->parent);
+    if (parent && parent->births > 0) parent->births--;
+    if (h->closing) {
+        maybe_free_host(h);
+        return;
+    }
+    if (g->retired) {
+        free_if_idle(g);
+        return;
+    }
+    if (status != 0) {
+        /* Restarting replays the parent's split entry and tries again. */
+        log_warning("group %llu: cannot save its first snapshot: %s",
+                    (unsigned long long)g->id, polis_strerror(status));
+        abort();
+    }
+    /* The core's first snapshot now has its size (it may have to send it). */
+    raft_snapshot_sized(g->r, meta.size_bytes);
+    wal_compact(h->w, g->id, meta.index + 1, meta.term);
+    g->unborn = false;
+    log_notice("group %llu: born of group %llu's split, %zu keys, durable",
+               (unsigned long long)g->id, (unsigned long long)g->parent, kv_size(&g->ks));
+    /* The parent's leader stands first: its slots are unserved until the
+     * child has a leader (the others time out as usual if it loses). */
+    if (parent && raft_role_of(parent->r) == RAFT_LEADER) raft_campaign(g->r);
+    process(g);
+}
+
+/* Makes the child group here from the slots just taken from its parent. */
+static void give_birth(node_group *parent, node_group *child, const cmd_split *sp)
+{
+    group_host *h = parent->host;
+    snap_job *job = mem_calloc(1, sizeof *job);
+    job->g = child;
+    job->finished = child_born;
+    job->meta.index = SPLIT_CHILD_INDEX;
+    job->meta.term = 1;
+    for (uint32_t i = 0; i < sp->voter_count; i++)
+        job->meta.conf.voters[job->meta.conf.voter_count++] = sp->voters[i];
+    raft_config cfg = group_raft_config(h, child->id);
+    child->r = raft_new(&cfg, NULL, &job->meta, NULL, 0, NULL);
+    PASSERT(child->r != NULL);
+    child->applied = child->last_snapshot = SPLIT_CHILD_INDEX;
+    child->unborn = true;
+    child->parent = parent->id;
+    parent->births++;
+    if (!snap_fork(child, job)) {
+        log_warning("group %llu: cannot write its first snapshot",
+                    (unsigned long long)child->id);
+        abort(); /* as child_born: a restart replays the split */
+    }
+}
+
+/* The parent's half of a split, at the entry's index on every replica. */
+static void split_off(node_group *g, const cmd_split *sp)
+{
+    group_host *h = g->host;
+    /* Only slots the group still serves move: a split proposed again (a
+     * new leader) or replayed after it was applied moves nothing. */
+    slot_set moving = sp->slots;
+    for (size_t i = 0; g->owned && i < CLUSTER_SLOTS / 64; i++)
+        moving.bits[i] &= g->owned->bits[i];
+    if (slot_set_count(&moving) == 0) return;
+    node_group *child = group_find(h, sp->child);
+    bool make = child == NULL && child_wanted(h, sp->child);
+    kv_keyspace dropped;
+    kv_init(&dropped, GROUP_DATA_SEED);
+    if (make) child = group_alloc(h, sp->child); /* sorts after g: ids grow */
+    kv_keyspace *to = make ? &child->ks : &dropped;
+    size_t before = kv_size(&g->ks);
+    for (uint32_t slot = 0; slot < CLUSTER_SLOTS; slot++) {
+        if (!slot_set_has(&moving, (uint16_t)slot)) continue;
+        uint32_t last = slot;
+        while (last + 1 < CLUSTER_SLOTS && slot_set_has(&moving, (uint16_t)(last + 1)))
+            last++;
+        kv_move_slots(&g->ks, to, (uint16_t)slot, (uint16_t)last);
+        slot = last;
+    }
+    if (g->owned == NULL) {
+        g->owned = mem_alloc(sizeof *g->owned);
+        slot_set_fill(g->owned);
+    }
+    for (size_t i = 0; i < CLUSTER_SLOTS / 64; i++)
+        g->owned->bits[i] &= ~moving.bits[i];
+    log_notice("group %llu: split: %u slots, %zu keys to group %llu%s",
+               (unsigned long long)g->id, slot_set_count(&moving),
+               before - kv_size(&g->ks), (unsigned long long)sp->child,
+               make ? "" : " (made elsewhere: dropped here)");
+    kv_destroy(&dropped);
+    if (!make) return;
+    child->owned = mem_alloc(sizeof *child->owned);
+    *child->owned = moving;
+    give_birth(g, child, sp);
+}
+
+static void apply_split_entry(node_group *g, const raft_entry *e, pending *mine)
+{
+    cmd_split sp;
+    const char *error = NULL;
+    if (cmd_split_decode(e->data, e->len, &sp) != 0) {
+        log_warning("group %llu: undecodable split entry at index %llu skipped",
+                    (unsigned long long)g->id, (unsigned long long)e->index);
+        error = "ERR malformed split entry";
+    } else if (sp.child <= g->id) {
+        error = "ERR a split's new group must have a higher id";
+    } else {
+        split_off(g, &sp);
+    }
+    if (mine == NULL) return;
+    if (mine->term != e->term) {
+        fail(mine, ERR_NOT_APPLIED);
+        return;
+    }
+    buf_clear(&g->scratch);
+    resp_writer w = {&g->scratch, mine->resp_proto};
+    if (error)
+        resp_error_cstr(&w, error);
+    else
+        resp_ok(&w);
+    mine->done(mine->arg, 0, g->scratch.data, g->scratch.len);
+    mem_free(mine);
+}
+
+int group_propose_split(node_group *g, const cmd_split *sp, group_done_fn *done,
+                        void *arg)
+{
+    if (g->is_meta || g->unborn || raft_role_of(g->r) != RAFT_LEADER)
+        return RAFT_E_NOT_LEADER;
+    wake(g);
+    buf_clear(&g->scratch);
+    cmd_split_encode(&g->scratch, node_now_ms(), sp);
+    raft_index index;
+    int rv = raft_propose(g->r, g->scratch.data, (uint32_t)g->scratch.len, &index);
+    if (rv != RAFT_OK) return rv;
+    pending *p = mem_calloc(1, sizeof *p);
+    p->index = index;
+    p->term = raft_term_of(g->r);
+    p->resp_proto = 2;
+    p->deadline_ms = uv_now(g->host->loop) + g->host->cfg.request_timeout_ms;
+    p->done = done;
+    p->arg = arg;
+    list_push(&g->proposals, p);
+    return 0;
+}
+
+bool group_serves_slots(const node_group *g, const slot_set *slots)
+{
+    if (g->is_meta) return false;
+    if (g->owned == NULL) return true;
+    for (size_t i = 0; i < CLUSTER_SLOTS / 64; i++)
+        if (slots->bits[i] & ~g->owned->bits[i]) return false;
+    return true;
+}
+
+bool group_serves_any(const node_group *g, const slot_set *slots)
+{
+    if (g->is_meta) return false;
+    if (g->owned == NULL) return true;
+    for (size_t i = 0; i < CLUSTER_SLOTS / 64; i++)
+        if (slots->bits[i] & g->owned->bits[i]) return true;
+    return false;
 }

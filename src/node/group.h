@@ -24,7 +24,9 @@
 #include <uv.h>
 
 #include "cluster/meta.h"
+#include "cluster/slotset.h"
 #include "cmd/cmd.h"
+#include "cmd/entry.h"
 #include "kv/kv.h"
 #include "raft/raft.h"
 #include "wal/wal.h"
@@ -135,5 +137,29 @@ uint64_t group_id(const node_group *g);
 /* Asks the group's leader (if this node) to hand leadership to the most
  * up-to-date peer; returns false if this node does not lead it. */
 bool group_transfer_leadership(node_group *g);
+
+/* ---- Splits (group.c, "Splits") ---- */
+
+/* The refusal of a request for a slot the group no longer serves (it went
+ * to a split's child): certainly not applied, so the forwarder routes it
+ * again with a newer map. The marker is what node/cluster.c looks for. */
+#define GROUP_ERR_SLOT_MOVED_MARK "is not served by this shard"
+#define GROUP_ERR_SLOT_MOVED_FMT                                                         \
+    "TRYAGAIN slot %d " GROUP_ERR_SLOT_MOVED_MARK " (it split); not applied"
+
+/* The first slot of a command's keys that the group does not serve, -1 if
+ * it serves them all. */
+int group_unowned_slot(const node_group *g, const cmd_arg *argv, size_t argc);
+/* Whether the group serves every slot / any slot of the set. */
+bool group_serves_slots(const node_group *g, const slot_set *slots);
+bool group_serves_any(const node_group *g, const slot_set *slots);
+/* Whether the group, born of a split here, is not yet durable (it does not
+ * run until it is). */
+bool group_unborn(const node_group *g);
+/* Proposes a split entry (the leader of the parent only); done gets +OK
+ * once it applied (also when it moved nothing: the split was applied
+ * already). Failures as for group_propose. */
+int group_propose_split(node_group *g, const cmd_split *sp, group_done_fn *done,
+                        void *arg);
 
 #endif

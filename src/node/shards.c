@@ -18,7 +18,16 @@
  *     itself on up to five up nodes (the others its learners).
  * Every node also evens out leadership: a node leading more shards than its
  * share hands one to a less loaded voter (placement_leader_move), at most
- * one per second. */
+ * one per second.
+ *
+ * Splits (docs/design/009-partitioning.md, "Split"): the meta leader
+ * records one (META_SHARD_SPLIT: on CLUSTER SPLIT, or when a shard's
+ * leader reports more keys than split_keys); the parent's leader then
+ * proposes the split entry in the parent's log, which makes the child on
+ * every parent replica (node/group.c); once the child has a leader, it
+ * records the split done (META_SPLIT_DONE). A node that holds the parent
+ * never starts the child empty while its parent still serves the child's
+ * slots: the parent's log will make it. */
 #include <stdio.h>
 #include <string.h>
 
@@ -36,6 +45,8 @@
 #define RETIRE_GRACE_MS         2000
 #define RETIRE_LATEST_MS        30000
 #define PROMOTE_RETRY_MS        1000
+#define SPLIT_RETRY_MS          1000
+#define SPLIT_CHECK_EVERY_MS    1000
 #define LEADER_BALANCE_EVERY_MS 1000
 #define SWEEP_EVERY_MS          500
 
@@ -86,6 +97,25 @@ static void link_nodes(node_cluster *c, const meta_state *m)
     }
 }
 
+static void slots_of(const meta_shard *s, slot_set *out)
+{
+    slot_set_clear(out);
+    for (uint32_t r = 0; r < s->range_count; r++)
+        slot_set_add_range(out, s->ranges[r].first, s->ranges[r].last);
+}
+
+/* A split's child is made here by its parent's log, if this node holds the
+ * parent and the parent still serves the child's slots. */
+static bool made_by_parent(node_cluster *c, const meta_shard *s)
+{
+    if (s->split_from == 0) return false;
+    node_group *p = group_find(c->host, s->split_from);
+    if (p == NULL) return false;
+    slot_set slots;
+    slots_of(s, &slots);
+    return group_serves_any(p, &slots);
+}
+
 void shards_reconcile(node_cluster *c)
 {
     const meta_state *m = cluster_map(c);
@@ -94,9 +124,12 @@ void shards_reconcile(node_cluster *c)
     for (size_t i = 0; i < m->shard_count; i++) {
         const meta_shard *s = &m->shards[i];
         if (!is_replica(s, c->node_id) || group_find(c->host, s->id)) continue;
+        if (made_by_parent(c, s)) continue;
         /* A shard as created: its founding voters start it with the same
-         * first configuration. A replica added since starts empty. */
-        bool founding = s->epoch == 1 && has(s->voters, s->voter_count, c->node_id);
+         * first configuration. A replica added since, or a split's child
+         * on a node that will not apply the split, starts empty. */
+        bool founding = s->epoch == 1 && s->split_from == 0 &&
+                        has(s->voters, s->voter_count, c->node_id);
         raft_conf conf = {0};
         for (uint32_t v = 0; founding && v < s->voter_count && v < RAFT_NODES_MAX; v++)
             conf.voters[conf.voter_count++] = s->voters[v];
@@ -290,6 +323,8 @@ static void conform_meta(node_cluster *c, const meta_state *m, uint64_t now)
 
 /* ---- The placement driver (meta leader) ---------------------------------------- */
 
+static bool plan_auto_split(node_cluster *c, const meta_state *m, meta_cmd *out);
+
 static bool never_caught_up(void *priv, uint64_t shard, uint64_t node)
 {
     /* Catch-up is reported by the shard's leader (META_LEARNER_PROMOTE). */
@@ -312,9 +347,122 @@ static void drive_placement(node_cluster *c, const meta_state *m)
 {
     if (c->placing || m->shard_count == 0) return;
     meta_cmd mc;
-    if (!placement_next(m, never_caught_up, c, &mc)) return;
+    if (!placement_next(m, never_caught_up, c, &mc) && !plan_auto_split(c, m, &mc))
+        return;
+    if (mc.op == META_SHARD_SPLIT)
+        log_notice("shard %llu: over the split threshold: splitting at slot %u into %llu",
+                   (unsigned long long)mc.shard, mc.split_at,
+                   (unsigned long long)mc.new_shard);
     c->placing = true;
     cluster_meta_submit(c, &mc, 2, placement_done, c);
+}
+
+/* ---- Splits ------------------------------------------------------------------------ */
+
+static void split_entry_done(void *arg, int status, const char *reply, size_t len)
+{
+    (void)arg;
+    (void)status;
+    if (len > 0 && reply[0] == '-')
+        log_verbose("split entry not applied: %.*s", (int)(len > 2 ? len - 2 : len),
+                    reply);
+}
+
+static void split_done_done(void *arg, const char *reply, size_t len)
+{
+    (void)arg;
+    if (len > 0 && reply[0] == '-')
+        log_verbose("split completion refused: %.*s", (int)(len > 2 ? len - 2 : len),
+                    reply);
+}
+
+/* For each split under way: the parent's leader here proposes its entry
+ * (again, after a leader change: applying it twice moves nothing), the
+ * child's leader here records it done. */
+static void drive_splits(node_cluster *c, const meta_state *m, uint64_t now)
+{
+    for (size_t i = 0; i < m->shard_count; i++) {
+        const meta_shard *s = &m->shards[i];
+        leader_hint *h = s->split_from ? hint_at(c, s->id) : NULL;
+        if (h == NULL) continue;
+        node_group *child = group_find(c->host, s->id);
+        if (child && !group_unborn(child) &&
+            raft_role_of(group_raft(child)) == RAFT_LEADER) {
+            if (now - h->done_ms < SPLIT_RETRY_MS) continue;
+            h->done_ms = now;
+            meta_cmd mc = {.op = META_SPLIT_DONE, .shard = s->id, .epoch = s->epoch};
+            cluster_meta_submit(c, &mc, 2, split_done_done, c);
+            continue;
+        }
+        node_group *parent = group_find(c->host, s->split_from);
+        if (parent == NULL || raft_role_of(group_raft(parent)) != RAFT_LEADER) continue;
+        cmd_split sp = {.child = s->id};
+        slots_of(s, &sp.slots);
+        if (!group_serves_any(parent, &sp.slots) || now - h->split_ms < SPLIT_RETRY_MS)
+            continue;
+        h->split_ms = now;
+        for (uint32_t v = 0; v < s->voter_count && v < RAFT_NODES_MAX; v++)
+            sp.voters[sp.voter_count++] = s->voters[v];
+        if (group_propose_split(parent, &sp, split_entry_done, c) == 0)
+            log_notice("shard %llu: proposing its split into shard %llu",
+                       (unsigned long long)s->split_from, (unsigned long long)s->id);
+    }
+}
+
+/* The meta leader's automatic splits: the sizes its shard leaders last
+ * announced (keys; bytes are not announced yet), or its own groups'. */
+static bool plan_auto_split(node_cluster *c, const meta_state *m, meta_cmd *out)
+{
+    if (m->split_keys == 0 || m->shard_count == 0) return false;
+    placement_shard_size *sizes = mem_calloc(m->shard_count, sizeof *sizes);
+    size_t n = 0;
+    for (size_t i = 0; i < m->shard_count; i++) {
+        uint64_t id = m->shards[i].id;
+        node_group *g = group_find(c->host, id);
+        leader_hint *h = hint_at(c, id);
+        uint64_t keys = 0;
+        if (g && raft_role_of(group_raft(g)) == RAFT_LEADER)
+            keys = kv_size(group_keyspace(g));
+        else if (h && h->leader != 0)
+            keys = h->keys;
+        else
+            continue;
+        sizes[n++] = (placement_shard_size){.shard = id, .keys = keys};
+    }
+    bool found = placement_split(m, sizes, n, out);
+    mem_free(sizes);
+    return found;
+}
+
+bool shards_plan_split(node_cluster *c, uint64_t shard, uint32_t slot, meta_cmd *out,
+                       const char **err)
+{
+    const meta_state *m = cluster_map(c);
+    const meta_shard *s = meta_shard_find(m, shard);
+    *err = NULL;
+    if (s == NULL)
+        *err = "ERR no such shard";
+    else if (slot >= CLUSTER_SLOTS)
+        *err = "ERR slot out of range";
+    if (*err) return false;
+    uint32_t total = 0, seen = 0;
+    for (uint32_t r = 0; r < s->range_count; r++)
+        total += s->ranges[r].last - s->ranges[r].first + 1u;
+    /* Without a slot: where half of its slots are below. */
+    for (uint32_t r = 0; r < s->range_count && slot == 0 && total >= 2; r++)
+        for (uint32_t x = s->ranges[r].first; x <= s->ranges[r].last && slot == 0; x++)
+            if (++seen > total / 2) slot = x;
+    if (slot == 0) {
+        *err = "ERR the shard has a single slot";
+        return false;
+    }
+    memset(out, 0, sizeof *out);
+    out->op = META_SHARD_SPLIT;
+    out->shard = shard;
+    out->epoch = s->epoch;
+    out->new_shard = meta_next_shard_id(m);
+    out->split_at = (uint16_t)slot;
+    return true;
 }
 
 /* ---- Leader balance -------------------------------------------------------------- */
@@ -379,6 +527,17 @@ void shards_tick(node_cluster *c, uint64_t now)
         c->sweep_due = false;
         c->swept_ms = now;
         retire_groups(c, now);
+    }
+    drive_splits(c, m, now);
+    /* A child whose parent here stopped serving its slots without making it
+     * (a later snapshot of the parent) is started empty by reconcile. */
+    if (now - c->splits_ms >= SPLIT_CHECK_EVERY_MS) {
+        c->splits_ms = now;
+        for (size_t i = 0; i < m->shard_count; i++)
+            if (m->shards[i].split_from != 0) {
+                shards_reconcile(c);
+                break;
+            }
     }
     for (size_t i = 0; i < group_host_count(c->host); i++) {
         node_group *g = group_host_at(c->host, i);

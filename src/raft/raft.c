@@ -1069,6 +1069,12 @@ void raft_report_unreachable(raft *r, raft_id peer)
     }
 }
 
+void raft_snapshot_sized(raft *r, uint64_t size_bytes)
+{
+    PASSERT(r->snapshot.index != 0 && r->snapshot.index == r->snap_index);
+    r->snapshot.size_bytes = size_bytes;
+}
+
 void raft_snapshot_taken(raft *r, const raft_snapshot_meta *meta, raft_index keep_entries)
 {
     PASSERT(meta->index <= r->handed);

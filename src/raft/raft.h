@@ -339,6 +339,10 @@ int raft_read_index(raft *r, uint64_t ctx);
 int raft_transfer_leader(raft *r, raft_id to);
 /* Starts an election now (tests, and a host's explicit request). */
 void raft_campaign(raft *r);
+/* The size of the snapshot the group was started from (raft_new's `snap`),
+ * once the host has written it: a group made from another group's state
+ * (a shard split) is started before its snapshot file exists. */
+void raft_snapshot_sized(raft *r, uint64_t size_bytes);
 
 /* The host took a snapshot of its state machine at `meta->index` (which must
  * be applied); it is the one to send to lagging followers, and the log up to

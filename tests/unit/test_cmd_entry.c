@@ -58,7 +58,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < log_count; i++) buf_free(&log_bytes[i]);
+    for (size_t i = 0; i < log_count; i++)
+        buf_free(&log_bytes[i]);
     return 0;
 }
 
@@ -87,7 +88,8 @@ static void test_replicas_agree(void **state)
     append(CMD_ENTRY_COMMAND, 1000, "SET", "b", "x", "PX", "500", NULL);
     append(CMD_ENTRY_COMMAND, 1001, "INCRBY", "a", "41", NULL);
     append(CMD_ENTRY_COMMAND, 1001, "APPEND", "c", "hello", NULL);
-    for (int i = 0; i < 40; i++) append(CMD_ENTRY_COMMAND, 1002, "SETNX", "k", "v", NULL);
+    for (int i = 0; i < 40; i++)
+        append(CMD_ENTRY_COMMAND, 1002, "SETNX", "k", "v", NULL);
     append(CMD_ENTRY_COMMAND, 1600, "GET", "b", NULL); /* b expired at 1500 */
     append(CMD_ENTRY_COMMAND, 1600, "RANDOMKEY", NULL);
     kv_keyspace x, y;
@@ -111,10 +113,10 @@ static void test_conditional_expire(void **state)
 {
     (void)state;
     append(CMD_ENTRY_COMMAND, 1000, "SET", "t", "v", "PXAT", "2000", NULL);
-    append(CMD_ENTRY_EXPIRE, 1500, "t", "2000", NULL);  /* not yet due */
+    append(CMD_ENTRY_EXPIRE, 1500, "t", "2000", NULL); /* not yet due */
     append(CMD_ENTRY_COMMAND, 1600, "PEXPIREAT", "t", "3000", NULL);
-    append(CMD_ENTRY_EXPIRE, 3500, "t", "2000", NULL);  /* stale decision */
-    append(CMD_ENTRY_EXPIRE, 3500, "t", "3000", NULL);  /* deletes */
+    append(CMD_ENTRY_EXPIRE, 3500, "t", "2000", NULL); /* stale decision */
+    append(CMD_ENTRY_EXPIRE, 3500, "t", "3000", NULL); /* deletes */
     kv_keyspace ks;
     kv_init(&ks, 1);
     buf out = BUF_INIT;
@@ -142,12 +144,57 @@ static void test_unknown_command_is_a_noop_everywhere(void **state)
     kv_destroy(&ks);
 }
 
+/* The split entry: one encoding, every damage refused, not a command. */
+static void test_split_entry(void **state)
+{
+    (void)state;
+    cmd_split sp = {.child = 300, .voter_count = 3, .voters = {1, 2, 1u << 20}};
+    slot_set_add_range(&sp.slots, 4096, 8191);
+    slot_set_add_range(&sp.slots, 9000, 9000);
+    buf b = BUF_INIT;
+    cmd_split_encode(&b, 1234, &sp);
+    assert_int_equal(cmd_entry_kind(b.data, b.len), CMD_ENTRY_SPLIT);
+    cmd_split got;
+    assert_int_equal(cmd_split_decode(b.data, b.len, &got), 0);
+    assert_int_equal(got.child, 300);
+    assert_int_equal(got.voter_count, 3);
+    assert_int_equal(got.voters[2], 1u << 20);
+    assert_memory_equal(&got.slots, &sp.slots, sizeof sp.slots);
+    cmd_entry e;
+    assert_int_equal(cmd_entry_decode(b.data, b.len, &e), POLIS_ECORRUPT);
+    for (size_t cut = 0; cut < b.len; cut++)
+        assert_int_equal(cmd_split_decode(b.data, cut, &got), POLIS_ECORRUPT);
+    buf_append(&b, "", 1);
+    assert_int_equal(cmd_split_decode(b.data, b.len, &got), POLIS_ECORRUPT);
+    /* no slot, or no voter */
+    cmd_split empty = {.child = 3, .voter_count = 1, .voters = {1}};
+    buf_clear(&b);
+    cmd_split_encode(&b, 0, &empty);
+    assert_int_equal(cmd_split_decode(b.data, b.len, &got), POLIS_ECORRUPT);
+    slot_set_add_range(&empty.slots, 1, 1);
+    buf_clear(&b);
+    cmd_split_encode(&b, 0, &empty);
+    assert_int_equal(cmd_split_decode(b.data, b.len, &got), 0);
+    ((uint8_t *)b.data)[11] = 0; /* voter count */
+    assert_int_equal(cmd_split_decode(b.data, b.len, &got), POLIS_ECORRUPT);
+    /* a command is not a split */
+    buf_clear(&b);
+    cmd_arg argv[1] = {{"PING", 4}};
+    cmd_entry_encode(&b, CMD_ENTRY_COMMAND, 0, argv, 1);
+    assert_int_equal(cmd_entry_kind(b.data, b.len), CMD_ENTRY_COMMAND);
+    assert_int_equal(cmd_split_decode(b.data, b.len, &got), POLIS_ECORRUPT);
+    buf_free(&b);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_round_trip_and_corruption), T(test_replicas_agree),
-        T(test_conditional_expire), T(test_unknown_command_is_a_noop_everywhere),
+        T(test_round_trip_and_corruption),
+        T(test_replicas_agree),
+        T(test_conditional_expire),
+        T(test_unknown_command_is_a_noop_everywhere),
+        T(test_split_entry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

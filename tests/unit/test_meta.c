@@ -287,6 +287,99 @@ static void test_dump_load(void **state)
     meta_destroy(&n);
 }
 
+/* A split under way: the child records its parent until META_SPLIT_DONE;
+ * meanwhile neither shard moves a replica or splits again. */
+static void test_split_lifecycle(void **state)
+{
+    (void)state;
+    meta_state m;
+    three_nodes_two_shards(&m);
+    meta_cmd n4 = node_add(4, "d");
+    assert_int_equal(apply(&m, &n4), 0);
+    meta_cmd split = {
+        .op = META_SHARD_SPLIT, .shard = 2, .new_shard = 5, .split_at = 9000};
+    split.epoch = meta_shard_find(&m, 2)->epoch;
+    assert_int_equal(apply(&m, &split), 0);
+    const meta_shard *child = meta_shard_find(&m, 5);
+    assert_int_equal(child->split_from, 2);
+    assert_int_equal(child->epoch, 1);
+    assert_true(meta_shard_splitting(&m, child));
+    assert_true(meta_shard_splitting(&m, meta_shard_find(&m, 2)));
+    assert_false(meta_shard_splitting(&m, meta_shard_find(&m, 1)));
+    /* no move of either shard, no second split, while it is under way */
+    meta_cmd add_child = replica(META_LEARNER_ADD, &m, 5, 4);
+    expect_refused(&m, &add_child, "being split");
+    meta_cmd add_parent = replica(META_LEARNER_ADD, &m, 2, 4);
+    expect_refused(&m, &add_parent, "being split");
+    meta_cmd again = {
+        .op = META_SHARD_SPLIT, .shard = 2, .new_shard = 4, .split_at = 8500};
+    again.epoch = meta_shard_find(&m, 2)->epoch;
+    expect_refused(&m, &again, "being split");
+    meta_cmd child_split = {
+        .op = META_SHARD_SPLIT, .shard = 5, .new_shard = 6, .split_at = 12000};
+    child_split.epoch = 1;
+    expect_refused(&m, &child_split, "being split");
+    /* the other shard is free to move */
+    meta_cmd add_other = replica(META_LEARNER_ADD, &m, 1, 4);
+    assert_int_equal(apply(&m, &add_other), 0);
+    /* done: only for a child, at its epoch */
+    meta_cmd done = {.op = META_SPLIT_DONE, .shard = 5, .epoch = 7};
+    expect_refused(&m, &done, "stale");
+    done.shard = 2;
+    done.epoch = meta_shard_find(&m, 2)->epoch;
+    expect_refused(&m, &done, "not being split");
+    done.shard = 5;
+    done.epoch = 1;
+    assert_int_equal(apply(&m, &done), 0);
+    child = meta_shard_find(&m, 5);
+    assert_int_equal(child->split_from, 0);
+    assert_int_equal(child->epoch, 2); /* never again taken for a founding shard */
+    expect_refused(&m, &done, "not being split");
+    add_child = replica(META_LEARNER_ADD, &m, 5, 2);
+    expect_refused(&m, &add_child, "already holds");
+    /* a child's id is above its parent's (groups are made in id order) */
+    meta_cmd low = {
+        .op = META_SHARD_SPLIT, .shard = 5, .new_shard = 3, .split_at = 12000};
+    low.epoch = meta_shard_find(&m, 5)->epoch;
+    expect_refused(&m, &low, "above");
+    char why[128];
+    assert_true(meta_check(&m, why, sizeof why));
+    /* a dangling parent is caught */
+    for (size_t i = 0; i < m.shard_count; i++)
+        if (m.shards[i].id == 5) m.shards[i].split_from = 4;
+    assert_false(meta_check(&m, why, sizeof why));
+    assert_non_null(strstr(why, "split from"));
+    meta_destroy(&m);
+}
+
+/* Version 1 dumps (before splits were tracked) still load. */
+static void test_load_version_1(void **state)
+{
+    (void)state;
+    meta_state m, n;
+    meta_init(&m, 3);
+    for (uint64_t id = 1; id <= 3; id++) {
+        meta_cmd c = node_add(id, "");
+        assert_int_equal(apply(&m, &c), 0);
+    }
+    meta_cmd s1 = shard_create(1, 0, 16383, 1, 2, 3);
+    assert_int_equal(apply(&m, &s1), 0);
+    buf d = BUF_INIT;
+    meta_dump(&m, &d);
+    /* version 1: its magic, and no split_from (the one shard's last byte) */
+    assert_memory_equal(d.data, "PLSMETA2", 8);
+    assert_int_equal(((uint8_t *)d.data)[d.len - 1], 0);
+    memcpy(d.data, "PLSMETA1", 8);
+    meta_init(&n, 0);
+    assert_int_equal(meta_load(&n, d.data, d.len - 1), 0);
+    assert_int_equal(n.shard_count, 1);
+    assert_int_equal(n.shards[0].split_from, 0);
+    assert_int_equal(meta_load(&n, d.data, d.len), POLIS_ECORRUPT);
+    buf_free(&d);
+    meta_destroy(&m);
+    meta_destroy(&n);
+}
+
 /* The knob lets a voter leave a shard with R voters; meta_check must say so. */
 static void test_check_catches_under_replication(void **state)
 {
@@ -322,6 +415,8 @@ int main(void)
         cmocka_unit_test(test_split),
         cmocka_unit_test(test_codec),
         cmocka_unit_test(test_dump_load),
+        cmocka_unit_test(test_split_lifecycle),
+        cmocka_unit_test(test_load_version_1),
         cmocka_unit_test(test_check_catches_under_replication),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -383,6 +383,15 @@ static void test_split_until_small(void **state)
         }
         apply_ok(s, &c);
         assert_false(s->violated);
+        /* until the child has a leader (META_SPLIT_DONE), neither half
+         * splits again */
+        meta_cmd next;
+        if (placement_split(&s->m, sizes, n, &next)) {
+            assert_true(next.shard != c.shard);
+            assert_true(next.shard != c.new_shard);
+        }
+        meta_cmd done = {.op = META_SPLIT_DONE, .shard = c.new_shard, .epoch = 1};
+        apply_ok(s, &done);
         splits++;
         assert_true(splits < 1000);
     }
