@@ -20,6 +20,10 @@ intervals, each healed after a random hold.
                        healed by CLUSTER REMOVENODE (its replicas move back)
                        and, once it left the map (or after 20 s), SIGTERM.
                        Needs several shards (the run sets cluster-shards).
+    split              a random shard splits (CLUSTER SPLIT through a random
+                       node) while the other faults go on; nothing to heal:
+                       the split finishes by itself (its parent's log holds
+                       it), which the final convergence check waits for.
 
 A new nemesis is a class with start() and heal() registered in NEMESES. Every fault is logged in the timeline with its time
 since the start of the run; heal_all() ends whatever is still active.
@@ -169,6 +173,26 @@ class Membership(Fault):
             self.n.crashes.append(problem)
 
 
+class Split(Fault):
+    def start(self):
+        groups = self.cluster.groups() or {}
+        shards = sorted(g for g in groups if g != 0)
+        up = self.cluster.up()
+        if not shards or not up:
+            self.detail = "split: no shard or no node to ask"
+            return
+        shard = self.rng.choice(shards)
+        via = self.rng.choice(up)
+        try:
+            reply = via.call("CLUSTER", "SPLIT", shard, timeout_s=10.0)
+        except Exception as e:  # a paused or killed node: the split may not happen
+            reply = "no answer (%s)" % e.__class__.__name__
+        self.detail = "CLUSTER SPLIT %d via %s: %r" % (shard, via.name, reply)
+
+    def heal(self):
+        pass
+
+
 NEMESES = {
     "kill": Kill,
     "pause": Pause,
@@ -177,6 +201,7 @@ NEMESES = {
     "partition-bridge": PartitionBridge,
     "partition-one-way": PartitionOneWay,
     "membership": Membership,
+    "split": Split,
 }
 PROCESS_NEMESES = ("kill", "pause")
 PARTITION_NEMESES = ("partition-halves", "partition-leader", "partition-bridge",

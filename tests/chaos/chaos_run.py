@@ -83,7 +83,7 @@ def run_once(out_dir, seed, polis_bin, lincheck_bin, nodes=3, seconds=20.0, neme
     # Every node a replica of every shard (as before shards existed), so
     # that 5-node runs exercise 5-way quorums.
     config.setdefault("cluster-replicas", nodes)
-    if "membership" in (nemeses or list(NEMESES)):
+    if {"membership", "split"} & set(nemeses or list(NEMESES)):
         config.setdefault("cluster-shards", 4)  # replicas have somewhere to move
     cluster = Cluster(out_dir, polis_bin, nodes, config, rng)
     history = History()
