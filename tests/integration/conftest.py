@@ -294,8 +294,10 @@ def cluster_factory(request):
     clusters = []
     request.node._polis_servers = []
 
-    def make(wait="leader", **config):
+    def make(wait="leader", zones=None, **config):
         c = Cluster(**config)
+        for n, zone in zip(c.nodes, zones or ()):
+            n.first_flags["zone"] = zone
         clusters.append(c)
         error = None
         try:

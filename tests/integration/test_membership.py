@@ -182,3 +182,41 @@ def test_kill9_during_a_move_finishes_it(cluster_factory, victim):
     for n in cl.running():
         w.verify(n)
     wait_until(lambda: digests_agree(cl), 30, what="replicas to agree")
+
+
+def test_replicas_stay_in_distinct_zones(cluster_factory):
+    """Nodes in zones a, b, c, then a fourth in zone a: replicas move to it
+    only from the other zone-a node, so every shard keeps one replica per
+    zone, and the two zone-a nodes share their zone's replicas evenly."""
+    cl = cluster_factory(wait="shards", zones=["a", "b", "c"], cluster_shards=SHARDS)
+    w = Writer(cl, "zone", limit=2000)
+    w.start()
+    cl.add_node(zone="a")
+    zone = {1: "a", 2: "b", 3: "c", 4: "a"}
+
+    def settled():
+        p = placement(cl)
+        if len(p.get(4, {})) < SHARDS // 2 - 1 or not balanced_leaders(p):
+            return None
+        if sum(len(g) for g in p.values()) != SHARDS * 3:
+            return None  # a moved replica not yet retired
+        return p
+
+    def balanced_leaders(p):
+        return sum(1 for g in p.values() for r in g.values() if r == "leader") == SHARDS
+
+    p = wait_until(lambda: settled() if cl.node(1).cmd("CLUSTER", "REBALANCE")
+                   .decode().startswith("state:balanced") else None,
+                   60, interval_s=0.3, what="zone-aware balance")
+    w.finish()
+    shards = {}
+    for node, groups in p.items():
+        for gid in groups:
+            shards.setdefault(gid, []).append(zone[node])
+    assert len(shards) == SHARDS
+    for gid, zones in shards.items():
+        assert sorted(zones) == ["a", "b", "c"], (gid, zones)
+    assert len(p[2]) == SHARDS and len(p[3]) == SHARDS, p
+    assert abs(len(p[1]) - len(p[4])) <= 1, p
+    for n in cl.running():
+        w.verify(n)
