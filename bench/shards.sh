@@ -75,57 +75,9 @@ for s in $SHARDS_LEVELS; do
     case $s in ''|*[!0-9]*|0) echo "$0: SHARDS_LEVELS must list positive integers" >&2; exit 2;; esac
 done
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/polis-shards.XXXXXX")
-declare -A PID=()
-
-stop_proc() {
-    local name=$1 pid=${PID[$1]:-} i
-    [ -n "$pid" ] || return 0
-    unset "PID[$name]"
-    kill -TERM "$pid" 2>/dev/null || return 0
-    for ((i = 0; i < STOP_TIMEOUT_S * 10; i++)); do
-        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-        sleep 0.1
-    done
-    echo "$0: $name (pid $pid) ignored SIGTERM for ${STOP_TIMEOUT_S}s; killing it" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-    local name
-    for name in "${!PID[@]}"; do stop_proc "$name"; done
-    if [ "${KEEP_WORK:-0}" = 1 ]; then
-        echo "data and logs kept in $WORK" >&2
-    else
-        rm -rf "$WORK"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# free_ports N: N distinct free loopback ports, one per line.
-free_ports() {
-    "$PY" - "$1" <<'EOF'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
-for s in socks:
-    print(s.getsockname()[1])
-EOF
-}
-
-check_alive() {
-    local name=$1
-    if ! kill -0 "${PID[$name]}" 2>/dev/null; then
-        echo "$0: $name exited; the tail of its log:" >&2
-        tail -50 "$WORK/$name.log" >&2
-        unset "PID[$name]"
-        KEEP_WORK=1
-        exit 1
-    fi
-}
+HERE=${HERE:-$(cd "$(dirname "$0")" && pwd)}
+. "$HERE/lib.sh"
+bench_work polis-shards
 
 # cli NODE ARGS...: a reply, or nothing if the node does not answer.
 cli() {
@@ -184,18 +136,6 @@ wait_ready() {
          "(CLUSTER REBALANCE: $(cli 1 CLUSTER REBALANCE | tr '\n' ' ')); logs in $WORK" >&2
     KEEP_WORK=1
     exit 1
-}
-
-# cpu_ticks PID: utime + stime + cutime + cstime (fields 14-17 of stat; the
-# command name in field 2 may contain spaces, so count from its ')').
-cpu_ticks() {
-    sed -E 's/^.*\) //' "/proc/$1/stat" | awk '{ print $12 + $13 + $14 + $15 }'
-}
-
-# machine_ticks: "busy total" over all CPUs from /proc/stat.
-machine_ticks() {
-    # (user nice system idle iowait irq softirq steal; guest time is already in user)
-    awk '$1 == "cpu" { t = 0; for (i = 2; i <= 9; i++) t += $i; print t - $5 - $6, t }' /proc/stat
 }
 
 RESULTS="$WORK/results.tsv"

@@ -79,46 +79,8 @@ case $RUNS in ''|*[!0-9]*|0) echo "$0: RUNS must be a positive integer" >&2; exi
 mkdir -p "$ROOT/build/bench"
 cc -std=gnu17 -O2 -g -Wall -Wextra -Werror "$HERE/kv-load.c" -o "$LOAD"
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/polis-vs-etcd.XXXXXX")
-declare -A PID=()
-
-stop_proc() {
-    local name=$1 pid=${PID[$1]:-} i
-    [ -n "$pid" ] || return 0
-    unset "PID[$name]"
-    kill -TERM "$pid" 2>/dev/null || return 0
-    for ((i = 0; i < STOP_TIMEOUT_S * 10; i++)); do
-        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-        sleep 0.1
-    done
-    echo "$0: $name (pid $pid) ignored SIGTERM for ${STOP_TIMEOUT_S}s; killing it" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-    local name
-    for name in "${!PID[@]}"; do stop_proc "$name"; done
-    if [ "${KEEP_WORK:-0}" = 1 ]; then
-        echo "data and logs kept in $WORK" >&2
-    else
-        rm -rf "$WORK"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# free_ports N: N distinct free loopback ports, one per line.
-free_ports() {
-    "$PY" - "$1" <<'EOF'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
-for s in socks:
-    print(s.getsockname()[1])
-EOF
-}
+. "$HERE/lib.sh"
+bench_work polis-vs-etcd
 
 mapfile -t P < <(free_ports 12)
 POLIS_PORT=("" "${P[0]}" "${P[1]}" "${P[2]}")
@@ -128,16 +90,6 @@ ETCD_PEER=("" "${P[9]}" "${P[10]}" "${P[11]}")
 PEERS="1=127.0.0.1:${POLIS_PEER[1]},2=127.0.0.1:${POLIS_PEER[2]},3=127.0.0.1:${POLIS_PEER[3]}"
 ETCD_CLUSTER="e1=http://127.0.0.1:${ETCD_PEER[1]},e2=http://127.0.0.1:${ETCD_PEER[2]},e3=http://127.0.0.1:${ETCD_PEER[3]}"
 ETCD_ENDPOINTS="127.0.0.1:${ETCD_CLIENT[1]},127.0.0.1:${ETCD_CLIENT[2]},127.0.0.1:${ETCD_CLIENT[3]}"
-
-check_alive() {
-    local name=$1
-    if ! kill -0 "${PID[$name]}" 2>/dev/null; then
-        echo "$0: $name exited; its log:" >&2
-        cat "$WORK/$name.log" >&2
-        unset "PID[$name]"
-        exit 1
-    fi
-}
 
 start_clusters() {
     local i
