@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "base/error.h"
@@ -37,30 +38,37 @@ void meta_destroy(meta_state *m)
 
 /* Nodes and shards are kept sorted by id: binary searches (a map with a
  * thousand shards is looked up on every routed request). */
-static meta_node *node_find(const meta_state *m, uint64_t id)
+/* The element of an array sorted by id (a uint64_t first member) with this
+ * id, or NULL: nodes and shards are both kept that way. */
+static void *find_by_id(void *base, size_t count, size_t size, uint64_t id)
 {
-    size_t lo = 0, hi = m->node_count;
+    size_t lo = 0, hi = count;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (m->nodes[mid].id < id)
+        uint64_t at;
+        memcpy(&at, (char *)base + mid * size, sizeof at);
+        if (at < id)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < m->node_count && m->nodes[lo].id == id ? &m->nodes[lo] : NULL;
+    if (lo == count) return NULL;
+    uint64_t at;
+    memcpy(&at, (char *)base + lo * size, sizeof at);
+    return at == id ? (char *)base + lo * size : NULL;
+}
+
+_Static_assert(offsetof(meta_node, id) == 0, "find_by_id reads the id first");
+_Static_assert(offsetof(meta_shard, id) == 0, "find_by_id reads the id first");
+
+static meta_node *node_find(const meta_state *m, uint64_t id)
+{
+    return find_by_id(m->nodes, m->node_count, sizeof *m->nodes, id);
 }
 
 static meta_shard *shard_find(const meta_state *m, uint64_t id)
 {
-    size_t lo = 0, hi = m->shard_count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (m->shards[mid].id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < m->shard_count && m->shards[lo].id == id ? &m->shards[lo] : NULL;
+    return find_by_id(m->shards, m->shard_count, sizeof *m->shards, id);
 }
 
 const meta_node *meta_node_find(const meta_state *m, uint64_t id)

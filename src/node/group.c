@@ -1360,13 +1360,10 @@ void group_host_fail_all(group_host *h, const char *error)
 /* ---- Requests ------------------------------------------------------------------------
  */
 
-int group_propose(node_group *g, const cmd_arg *argv, size_t argc, int resp_proto,
-                  int64_t now_ms, group_done_fn *done, void *arg)
+/* Proposes the entry encoded in g->scratch; its pending request answers
+ * `done` once the entry applies (or fails). */
+static int propose_scratch(node_group *g, int resp_proto, group_done_fn *done, void *arg)
 {
-    if (g->is_meta || raft_role_of(g->r) != RAFT_LEADER) return RAFT_E_NOT_LEADER;
-    wake(g);
-    buf_clear(&g->scratch);
-    cmd_entry_encode(&g->scratch, CMD_ENTRY_COMMAND, now_ms, argv, argc);
     raft_index index;
     int rv = raft_propose(g->r, g->scratch.data, (uint32_t)g->scratch.len, &index);
     if (rv != RAFT_OK) return rv;
@@ -1381,6 +1378,16 @@ int group_propose(node_group *g, const cmd_arg *argv, size_t argc, int resp_prot
     return 0;
 }
 
+int group_propose(node_group *g, const cmd_arg *argv, size_t argc, int resp_proto,
+                  int64_t now_ms, group_done_fn *done, void *arg)
+{
+    if (g->is_meta || raft_role_of(g->r) != RAFT_LEADER) return RAFT_E_NOT_LEADER;
+    wake(g);
+    buf_clear(&g->scratch);
+    cmd_entry_encode(&g->scratch, CMD_ENTRY_COMMAND, now_ms, argv, argc);
+    return propose_scratch(g, resp_proto, done, arg);
+}
+
 int group_propose_meta(node_group *g, const meta_cmd *mc, int resp_proto,
                        group_done_fn *done, void *arg)
 {
@@ -1389,18 +1396,7 @@ int group_propose_meta(node_group *g, const meta_cmd *mc, int resp_proto,
     wake(g);
     buf_clear(&g->scratch);
     meta_encode(mc, &g->scratch);
-    raft_index index;
-    int rv = raft_propose(g->r, g->scratch.data, (uint32_t)g->scratch.len, &index);
-    if (rv != RAFT_OK) return rv;
-    pending *p = mem_calloc(1, sizeof *p);
-    p->index = index;
-    p->term = raft_term_of(g->r);
-    p->resp_proto = resp_proto;
-    p->deadline_ms = uv_now(g->host->loop) + g->host->cfg.request_timeout_ms;
-    p->done = done;
-    p->arg = arg;
-    list_push(&g->proposals, p);
-    return 0;
+    return propose_scratch(g, resp_proto, done, arg);
 }
 
 const meta_state *group_meta(const node_group *g)
@@ -1751,18 +1747,7 @@ int group_propose_split(node_group *g, const cmd_split *sp, group_done_fn *done,
     wake(g);
     buf_clear(&g->scratch);
     cmd_split_encode(&g->scratch, node_now_ms(), sp);
-    raft_index index;
-    int rv = raft_propose(g->r, g->scratch.data, (uint32_t)g->scratch.len, &index);
-    if (rv != RAFT_OK) return rv;
-    pending *p = mem_calloc(1, sizeof *p);
-    p->index = index;
-    p->term = raft_term_of(g->r);
-    p->resp_proto = 2;
-    p->deadline_ms = uv_now(g->host->loop) + g->host->cfg.request_timeout_ms;
-    p->done = done;
-    p->arg = arg;
-    list_push(&g->proposals, p);
-    return 0;
+    return propose_scratch(g, 2, done, arg);
 }
 
 bool group_serves_slots(const node_group *g, const slot_set *slots)

@@ -997,7 +997,8 @@ static void test_leaders_round_trip_and_rejects(void **state)
     assert_int_equal(n, 3);
     assert_true(d[0].group == 1 && d[0].term == 7 && d[2].group == UINT64_MAX);
     assert_true(d[0].keys == 100 && d[0].expires == 3 && d[2].keys == 5);
-    assert_int_equal(wire_decode_leaders(b.data, b.len - 1, &s, &d, &n, &err), POLIS_EPROTO);
+    assert_int_equal(wire_decode_leaders(b.data, b.len - 1, &s, &d, &n, &err),
+                     POLIS_EPROTO);
     assert_string_equal(err.reason, "leaders count disagrees with the payload");
     assert_int_equal(wire_decode_leaders(b.data, 3, &s, &d, &n, &err), POLIS_EPROTO);
     assert_string_equal(err.reason, "leaders header truncated");
