@@ -108,6 +108,15 @@ kv_obj *kv_random_key(const kv_keyspace *ks, rng *r)
     return NULL;
 }
 
+uint64_t kv_estimate_bytes(const kv_keyspace *ks, rng *r, uint32_t samples)
+{
+    if (ks->key_count == 0 || samples == 0) return 0;
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < samples; i++)
+        sum += kv_obj_bytes(kv_random_key(ks, r));
+    return (uint64_t)((double)sum / samples * (double)ks->key_count);
+}
+
 /* The first slot >= from that has a key, or CLUSTER_SLOTS. */
 static uint32_t next_used_slot(const kv_keyspace *ks, uint32_t from)
 {

@@ -150,6 +150,10 @@ size_t kv_slot_size(const kv_keyspace *ks, uint16_t slot);
  * a slot chosen with probability proportional to its key count, then a
  * random key of its table (dict_random). */
 kv_obj *kv_random_key(const kv_keyspace *ks, rng *r);
+/* An estimate of the memory the keyspace's keys and values use: the mean
+ * kv_obj_bytes of `samples` random keys times the key count (exact sum
+ * when there are no more keys than samples would be as costly as this). */
+uint64_t kv_estimate_bytes(const kv_keyspace *ks, rng *r, uint32_t samples);
 
 /* SCAN over the whole keyspace. The cursor carries the slot in its low 14
  * bits and the slot table's reverse-binary cursor above them; each call

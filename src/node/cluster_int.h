@@ -68,6 +68,7 @@ typedef struct leader_hint {
     uint64_t promote_ms;  /* when its leader last reported a learner ready */
     uint64_t split_ms;    /* a split's child: its entry last proposed (parent) */
     uint64_t done_ms;     /* a split's child: META_SPLIT_DONE last proposed */
+    uint64_t sized_ms;    /* its leader here last weighed it for a split */
 } leader_hint;
 
 #define CLUSTER_PEERS_MAX 64
@@ -102,6 +103,7 @@ struct node_cluster {
     uint64_t swept_ms;    /* node/shards.c: last pass over every group */
     bool sweep_due;       /* the map changed: pass over every group at once */
     uint64_t splits_ms;   /* last look at the splits under way */
+    bool sizing;          /* a split asked for by a shard leader here is pending */
     uv_timer_t timer;
     uv_check_t wake; /* retries waiting requests as soon as they can go */
     wire_scratch scratch;

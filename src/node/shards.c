@@ -323,8 +323,6 @@ static void conform_meta(node_cluster *c, const meta_state *m, uint64_t now)
 
 /* ---- The placement driver (meta leader) ---------------------------------------- */
 
-static bool plan_auto_split(node_cluster *c, const meta_state *m, meta_cmd *out);
-
 static bool never_caught_up(void *priv, uint64_t shard, uint64_t node)
 {
     /* Catch-up is reported by the shard's leader (META_LEARNER_PROMOTE). */
@@ -347,12 +345,7 @@ static void drive_placement(node_cluster *c, const meta_state *m)
 {
     if (c->placing || m->shard_count == 0) return;
     meta_cmd mc;
-    if (!placement_next(m, never_caught_up, c, &mc) && !plan_auto_split(c, m, &mc))
-        return;
-    if (mc.op == META_SHARD_SPLIT)
-        log_notice("shard %llu: over the split threshold: splitting at slot %u into %llu",
-                   (unsigned long long)mc.shard, mc.split_at,
-                   (unsigned long long)mc.new_shard);
+    if (!placement_next(m, never_caught_up, c, &mc)) return;
     c->placing = true;
     cluster_meta_submit(c, &mc, 2, placement_done, c);
 }
@@ -409,29 +402,51 @@ static void drive_splits(node_cluster *c, const meta_state *m, uint64_t now)
     }
 }
 
-/* The meta leader's automatic splits: the sizes its shard leaders last
- * announced (keys; bytes are not announced yet), or its own groups'. */
-static bool plan_auto_split(node_cluster *c, const meta_state *m, meta_cmd *out)
+/* Automatic splits, decided where the data is: every SIZE_CHECK_EVERY_MS a
+ * shard's leader weighs its shard (keys, and bytes estimated from
+ * SIZE_SAMPLES random keys) against the split thresholds in the map and,
+ * past one, asks the meta group to split it at the slot where its keys
+ * per slot come closest to half on each side. */
+#define SIZE_CHECK_EVERY_MS 2000
+#define SIZE_SAMPLES        64
+
+static void size_split_done(void *arg, const char *reply, size_t len)
 {
-    if (m->split_keys == 0 || m->shard_count == 0) return false;
-    placement_shard_size *sizes = mem_calloc(m->shard_count, sizeof *sizes);
-    size_t n = 0;
-    for (size_t i = 0; i < m->shard_count; i++) {
-        uint64_t id = m->shards[i].id;
-        node_group *g = group_find(c->host, id);
-        leader_hint *h = hint_at(c, id);
-        uint64_t keys = 0;
-        if (g && raft_role_of(group_raft(g)) == RAFT_LEADER)
-            keys = kv_size(group_keyspace(g));
-        else if (h && h->leader != 0)
-            keys = h->keys;
-        else
-            continue;
-        sizes[n++] = (placement_shard_size){.shard = id, .keys = keys};
-    }
-    bool found = placement_split(m, sizes, n, out);
-    mem_free(sizes);
-    return found;
+    node_cluster *c = arg;
+    c->sizing = false;
+    if (len > 0 && reply[0] == '-')
+        log_verbose("automatic split refused: %.*s", (int)(len > 2 ? len - 2 : len),
+                    reply);
+}
+
+static void check_size(node_cluster *c, const meta_state *m, node_group *g,
+                       const meta_shard *s, uint64_t now)
+{
+    if ((m->split_keys == 0 && m->split_bytes == 0) || c->sizing) return;
+    leader_hint *h = hint_at(c, s->id);
+    if (h == NULL || now - h->sized_ms < SIZE_CHECK_EVERY_MS) return;
+    h->sized_ms = now;
+    const kv_keyspace *ks = group_keyspace(g);
+    placement_shard_size sz = {.shard = s->id, .keys = kv_size(ks)};
+    if (m->split_bytes) sz.bytes = kv_estimate_bytes(ks, &c->server->rng, SIZE_SAMPLES);
+    if (!(m->split_keys && sz.keys > m->split_keys) &&
+        !(m->split_bytes && sz.bytes > m->split_bytes))
+        return;
+    uint32_t *slot_keys = mem_calloc(CLUSTER_SLOTS, sizeof *slot_keys);
+    for (uint32_t r = 0; r < s->range_count; r++)
+        for (uint32_t slot = s->ranges[r].first; slot <= s->ranges[r].last; slot++)
+            slot_keys[slot] = (uint32_t)kv_slot_size(ks, (uint16_t)slot);
+    sz.slot_keys = slot_keys;
+    meta_cmd mc;
+    bool found = placement_split(m, &sz, 1, &mc);
+    mem_free(slot_keys);
+    if (!found) return;
+    log_notice("shard %llu: %llu keys, about %llu bytes, over the split threshold: "
+               "splitting at slot %u into shard %llu",
+               (unsigned long long)s->id, (unsigned long long)sz.keys,
+               (unsigned long long)sz.bytes, mc.split_at, (unsigned long long)mc.new_shard);
+    c->sizing = true;
+    cluster_meta_submit(c, &mc, 2, size_split_done, c);
 }
 
 bool shards_plan_split(node_cluster *c, uint64_t shard, uint32_t slot, meta_cmd *out,
@@ -544,7 +559,9 @@ void shards_tick(node_cluster *c, uint64_t now)
         if (!sweep && group_hibernating(g)) continue;
         if (group_meta(g) || raft_role_of(group_raft(g)) != RAFT_LEADER) continue;
         const meta_shard *s = meta_shard_find(m, group_id(g));
-        if (s) conform_shard(c, g, s, now);
+        if (s == NULL) continue;
+        conform_shard(c, g, s, now);
+        check_size(c, m, g, s, now);
     }
     if (sweep && raft_role_of(group_raft(c->meta)) == RAFT_LEADER) {
         conform_meta(c, m, now);

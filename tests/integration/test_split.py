@@ -172,6 +172,34 @@ def test_auto_split_past_the_key_threshold(cluster_factory):
     wait_until(lambda: digests_agree(cl), 30, what="replicas to agree")
 
 
+def test_auto_split_past_the_byte_threshold_halves_the_keys(cluster_factory):
+    """Keys only in the lowest quarter of the slots, 1 KiB values: past the
+    byte threshold (estimated from sampled keys) the shard splits where its
+    keys are halved, not its slots, so both halves hold keys."""
+    cl = cluster_factory(wait="shards", cluster_shards=1)
+    n2 = cl.node(2)
+    c = n2.raw()
+    keys, i = {}, 0
+    while len(keys) < 1500:
+        k = "bytes:%d" % i
+        i += 1
+        if c.value("CLUSTER", "KEYSLOT", k) < 4096:
+            keys[k] = ("v%d" % i).encode() * (1024 // len("v%d" % i) + 1)
+            assert c.value("SET", k, keys[k]) == b"OK"
+    assert n2.cmd("CLUSTER", "SETSPLIT", 0, 1 << 20) == b"OK"  # 1 MiB; ~1.5 MiB here
+    wait_until(lambda: len(slot_ranges(n2)) == 2, 20, interval_s=0.1, what="an automatic split")
+    assert n2.cmd("CLUSTER", "SETSPLIT", 0, 0) == b"OK"
+    wait_until(lambda: split_done(cl, 2, 2), 30, interval_s=0.1, what="the split to finish")
+    (lo, hi) = slot_ranges(n2)
+    assert lo[0] == 0 and hi[1] == 16383 and 0 < hi[0] < 4096, (lo, hi)
+    wait_until(lambda: group_keys(n2, 1) is not None and group_keys(n2, 2) is not None, 10,
+               what="both shards here")
+    k1, k2 = group_keys(n2, 1), group_keys(n2, 2)
+    assert k1 + k2 == len(keys) and min(k1, k2) > len(keys) // 4, (k1, k2)
+    for n in cl.running():
+        verify(n, keys)
+
+
 def born_on(node, child):
     return "group %d: born of" % child in node.log_text()
 

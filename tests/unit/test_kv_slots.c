@@ -216,6 +216,39 @@ static void test_random_key_uniform_over_keys(void **state)
     kv_destroy(&ks);
 }
 
+/* The byte estimate: exact when every key weighs the same, about right
+ * when half weigh ten times the other half, 0 when empty. */
+static void test_estimate_bytes(void **state)
+{
+    (void)state;
+    kv_keyspace ks;
+    kv_init(&ks, 5);
+    rng r;
+    rng_seed(&r, 99);
+    assert_int_equal(kv_estimate_bytes(&ks, &r, 64), 0);
+    char key[32], small[100], big[1000];
+    memset(small, 's', sizeof small);
+    memset(big, 'b', sizeof big);
+    size_t small_bytes = 0, big_bytes = 0;
+    for (int i = 0; i < 1000; i++) {
+        snprintf(key, sizeof key, "k%04d", i);
+        kv_obj *o = kv_obj_new_string(key, strlen(key), small, sizeof small);
+        small_bytes = kv_obj_bytes(o);
+        kv_insert(&ks, o);
+    }
+    assert_int_equal(kv_estimate_bytes(&ks, &r, 64), 1000 * small_bytes);
+    for (int i = 0; i < 1000; i++) {
+        snprintf(key, sizeof key, "b%04d", i);
+        kv_obj *o = kv_obj_new_string(key, strlen(key), big, sizeof big);
+        big_bytes = kv_obj_bytes(o);
+        kv_insert(&ks, o);
+    }
+    double exact = 1000.0 * (double)(small_bytes + big_bytes);
+    double est = (double)kv_estimate_bytes(&ks, &r, 1000);
+    assert_true(est > exact * 0.85 && est < exact * 1.15);
+    kv_destroy(&ks);
+}
+
 /* Two replicas with different table layouts (hash seeds) draw the same
  * sequence of slots for the same generator seed: how many values a table
  * draws internally does not leak into the caller's sequence. */
@@ -315,6 +348,7 @@ int main(void)
         cmocka_unit_test(test_iterate_one_slot_and_all),
         cmocka_unit_test(test_scan_under_changes),
         cmocka_unit_test(test_random_key_uniform_over_keys),
+        cmocka_unit_test(test_estimate_bytes),
         cmocka_unit_test(test_random_slot_sequence_independent_of_layout),
         cmocka_unit_test(test_move_slots),
     };
