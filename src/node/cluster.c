@@ -925,6 +925,14 @@ static void cluster_membership(node_cluster *c, node_client *cl, cmd_def *d,
                 "ERR usage: CLUSTER ADDNODE <id> <host:port> <peer-host:port> [<zone>]");
             return;
         }
+        /* Asked again (an answer that said its fate was unknown, say): the
+         * same node with the same addresses is already in, which is done. */
+        const meta_node *n = meta_node_find(cluster_map(c), id);
+        if (n && n->state != META_NODE_REMOVED && strcmp(n->addr, mc.addr) == 0 &&
+            strcmp(n->peer_addr, mc.peer_addr) == 0 && strcmp(n->zone, mc.zone) == 0) {
+            node_reply_fill(slot, "+OK\r\n", 5);
+            return;
+        }
     } else {
         if (argc != 3) {
             reply_now(slot, cl->resp, "ERR usage: CLUSTER REMOVENODE <id>");

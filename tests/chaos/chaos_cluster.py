@@ -209,11 +209,24 @@ class Cluster(object):
                          "peers": peers + ",%d=%s:%d" % (n.id, n.addr, PEER_PORT)}
         self.joined.append(n)
         n.start()
-        reply = via[0].call("CLUSTER", "ADDNODE", n.id, "%s:%d" % (n.addr, CLIENT_PORT),
-                            "%s:%d" % (n.addr, PEER_PORT), timeout_s=10.0)
-        if reply != b"OK":
-            raise ChaosError("ADDNODE %s: %r" % (n.name, reply))
-        return n
+        # Other faults go on meanwhile: an answer that the change may not
+        # have been made is asked again (ADDNODE of a node already in is OK),
+        # through any node that answers, for up to 30 s.
+        deadline = time.monotonic() + 30.0
+        while True:
+            try:
+                reply = self.rng.choice(self.up() or via).call(
+                    "CLUSTER", "ADDNODE", n.id, "%s:%d" % (n.addr, CLIENT_PORT),
+                    "%s:%d" % (n.addr, PEER_PORT), timeout_s=10.0)
+            except (OSError, ConnectionClosed) as e:
+                reply = RespError(("TRYAGAIN no answer: %r" % e).encode())
+            if reply == b"OK":
+                return n
+            retry = isinstance(reply, RespError) and \
+                reply.text.startswith((b"TRYAGAIN", b"CLUSTERDOWN"))
+            if not retry or time.monotonic() >= deadline:
+                raise ChaosError("ADDNODE %s: %r" % (n.name, reply))
+            time.sleep(0.5)
 
     def in_map(self, node_id):
         """Whether an up node's CLUSTER NODES still lists the node."""

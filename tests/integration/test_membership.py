@@ -191,8 +191,12 @@ def test_replicas_stay_in_distinct_zones(cluster_factory):
     cl = cluster_factory(wait="shards", zones=["a", "b", "c"], cluster_shards=SHARDS)
     w = Writer(cl, "zone", limit=2000)
     w.start()
-    cl.add_node(zone="a")
+    n4 = cl.add_node(zone="a")
     zone = {1: "a", 2: "b", 3: "c", 4: "a"}
+    # asked again (its first answer lost, say): the same node is already in
+    again = ["CLUSTER", "ADDNODE", 4, "127.0.0.1:%d" % n4.port, "127.0.0.1:%d" % n4.peer_port]
+    assert cl.node(2).cmd(*again + ["a"]) == b"OK"
+    assert "exists" in err_text(cl.node(2).cmd(*again + ["b"]))  # not the same node
 
     def settled():
         p = placement(cl)
