@@ -213,9 +213,12 @@ class Cluster(object):
         # have been made is asked again (ADDNODE of a node already in is OK),
         # through any node that answers, for up to 30 s.
         deadline = time.monotonic() + 30.0
+        attempt = 0
         while True:
+            asked = self.up() or via
+            attempt += 1
             try:
-                reply = self.rng.choice(self.up() or via).call(
+                reply = asked[attempt % len(asked)].call(
                     "CLUSTER", "ADDNODE", n.id, "%s:%d" % (n.addr, CLIENT_PORT),
                     "%s:%d" % (n.addr, PEER_PORT), timeout_s=10.0)
             except (OSError, ConnectionClosed) as e:
