@@ -1290,12 +1290,17 @@ static void on_link(void *priv, uint64_t node_id, bool up)
 /* ---- The meta group: registration, initial shards, local groups ---------------------
  */
 
+void cluster_log_refusal(enum log_level level, const char *what, const char *reply,
+                         size_t len)
+{
+    if (len > 0 && reply[0] == '-')
+        log_msg(level, "%s: %.*s", what, (int)(len > 2 ? len - 2 : len), reply);
+}
+
 static void meta_request_done(void *arg, const char *reply, size_t len)
 {
-    node_cluster *c = arg;
-    if (len > 0 && reply[0] == '-')
-        log_verbose("meta change refused: %.*s", (int)(len > 2 ? len - 2 : len), reply);
-    (void)c;
+    (void)arg;
+    cluster_log_refusal(LOG_VERBOSE, "meta change refused", reply, len);
 }
 
 /* Proposes a meta change through the meta leader. done(arg, reply) gets
@@ -1369,9 +1374,7 @@ static void created(void *arg, const char *reply, size_t len)
 {
     node_cluster *c = arg;
     c->creating = false;
-    if (len > 0 && reply[0] == '-')
-        log_notice("initial shards not created: %.*s", (int)(len > 2 ? len - 2 : len),
-                   reply);
+    cluster_log_refusal(LOG_NOTICE, "initial shards not created", reply, len);
 }
 
 /* Every node makes sure the meta state knows it; the meta leader creates

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "base/log.h"
 #include "cluster/meta.h"
 #include "node/cluster.h"
 #include "node/group.h"
@@ -144,5 +145,9 @@ void shards_balance_report(node_cluster *c, buf *out);
  * middle of its slots), or the reason it cannot in err. */
 bool shards_plan_split(node_cluster *c, uint64_t shard, uint32_t slot, meta_cmd *out,
                        const char **err);
+/* Logs `what: <error text>` at `level` if a meta or group reply is an
+ * error; nothing otherwise. */
+void cluster_log_refusal(enum log_level level, const char *what, const char *reply,
+                         size_t len);
 
 #endif

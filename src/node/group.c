@@ -240,6 +240,27 @@ static void fail_list(pending_list *l, const char *error)
 
 /* ---- Applying committed entries --------------------------------------------- */
 
+/* Answers the proposal of a meta or split entry once it applied: +OK, or
+ * `error` (a full error line without the '-'); a proposal whose entry was
+ * replaced by another leader's learns it was not applied. */
+static void answer_admin(node_group *g, const raft_entry *e, pending *mine,
+                         const char *error)
+{
+    if (mine == NULL) return;
+    if (mine->term != e->term) {
+        fail(mine, ERR_NOT_APPLIED);
+        return;
+    }
+    buf_clear(&g->scratch);
+    resp_writer w = {&g->scratch, mine->resp_proto};
+    if (error)
+        resp_error_cstr(&w, error);
+    else
+        resp_ok(&w);
+    mine->done(mine->arg, 0, g->scratch.data, g->scratch.len);
+    mem_free(mine);
+}
+
 /* A meta entry: one meta_cmd, validated by meta_apply against the state it
  * meets (a refused one changes nothing, identically on every replica). */
 static void apply_meta_entry(node_group *g, const raft_entry *e, pending *mine)
@@ -259,19 +280,9 @@ static void apply_meta_entry(node_group *g, const raft_entry *e, pending *mine)
         else
             g->host->meta_changed = true;
     }
-    if (mine == NULL) return;
-    if (mine->term != e->term) {
-        fail(mine, ERR_NOT_APPLIED);
-        return;
-    }
-    buf_clear(&g->scratch);
-    resp_writer w = {&g->scratch, mine->resp_proto};
-    if (rv == 0)
-        resp_ok(&w);
-    else
-        resp_errorf(&w, "ERR %s", why);
-    mine->done(mine->arg, 0, g->scratch.data, g->scratch.len);
-    mem_free(mine);
+    char error[sizeof why + 4];
+    snprintf(error, sizeof error, "ERR %s", why);
+    answer_admin(g, e, mine, rv == 0 ? NULL : error);
 }
 
 static void apply_entry(node_group *g, const raft_entry *e)
@@ -551,6 +562,22 @@ static void pipe_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
     mem_free(b->base);
 }
 
+/* A job's callback for a group that is going away: frees what can be
+ * freed (the host once closing and idle, a retired group once idle) and
+ * returns true; false if the callback is to do its work. */
+static bool left_behind(node_group *g)
+{
+    if (g->host->closing) {
+        maybe_free_host(g->host);
+        return true;
+    }
+    if (g->retired) {
+        free_if_idle(g);
+        return true;
+    }
+    return false;
+}
+
 static void snapshot_taken(snap_job *job, int status)
 {
     node_group *g = job->g;
@@ -558,14 +585,8 @@ static void snapshot_taken(snap_job *job, int status)
     g->snapshotting = false;
     g->job = NULL;
     g->host->jobs--;
-    if (g->host->closing) {
+    if (left_behind(g)) {
         mem_free(job);
-        maybe_free_host(g->host);
-        return;
-    }
-    if (g->retired) {
-        mem_free(job);
-        free_if_idle(g);
         return;
     }
     if (status != 0) {
@@ -801,14 +822,7 @@ static void snapshot_saved(snap_job *job, int status)
     g->job = NULL;
     mem_free(job);
     g->host->jobs--;
-    if (g->host->closing) {
-        maybe_free_host(g->host);
-        return;
-    }
-    if (g->retired) {
-        free_if_idle(g);
-        return;
-    }
+    if (left_behind(g)) return;
     if (status != 0) {
         /* The log it replaces may not be dropped without it. */
         log_warning("group %llu: cannot save the received snapshot: %s",
@@ -1618,14 +1632,7 @@ static void child_born(snap_job *job, int status)
     mem_free(job);
     node_group *parent = h->closing ? NULL : group_find(h, g->parent);
     if (parent && parent->births > 0) parent->births--;
-    if (h->closing) {
-        maybe_free_host(h);
-        return;
-    }
-    if (g->retired) {
-        free_if_idle(g);
-        return;
-    }
+    if (left_behind(g)) return;
     if (status != 0) {
         /* Restarting replays the parent's split entry and tries again. */
         log_warning("group %llu: cannot save its first snapshot: %s",
@@ -1724,19 +1731,7 @@ static void apply_split_entry(node_group *g, const raft_entry *e, pending *mine)
     } else {
         split_off(g, &sp);
     }
-    if (mine == NULL) return;
-    if (mine->term != e->term) {
-        fail(mine, ERR_NOT_APPLIED);
-        return;
-    }
-    buf_clear(&g->scratch);
-    resp_writer w = {&g->scratch, mine->resp_proto};
-    if (error)
-        resp_error_cstr(&w, error);
-    else
-        resp_ok(&w);
-    mine->done(mine->arg, 0, g->scratch.data, g->scratch.len);
-    mem_free(mine);
+    answer_admin(g, e, mine, error);
 }
 
 int group_propose_split(node_group *g, const cmd_split *sp, group_done_fn *done,

@@ -217,9 +217,7 @@ static raft_id successor(node_cluster *c, node_group *g, const uint64_t *voters,
 static void promote_done(void *arg, const char *reply, size_t len)
 {
     (void)arg;
-    if (len > 0 && reply[0] == '-')
-        log_verbose("learner promotion refused: %.*s", (int)(len > 2 ? len - 2 : len),
-                    reply);
+    cluster_log_refusal(LOG_VERBOSE, "learner promotion refused", reply, len);
 }
 
 /* One step of a group this node leads toward the map's replicas: V voters
@@ -336,9 +334,7 @@ static void placement_done(void *arg, const char *reply, size_t len)
 {
     node_cluster *c = arg;
     c->placing = false;
-    if (len > 0 && reply[0] == '-')
-        log_notice("placement change refused: %.*s", (int)(len > 2 ? len - 2 : len),
-                   reply);
+    cluster_log_refusal(LOG_NOTICE, "placement change refused", reply, len);
 }
 
 static void drive_placement(node_cluster *c, const meta_state *m)
@@ -356,17 +352,13 @@ static void split_entry_done(void *arg, int status, const char *reply, size_t le
 {
     (void)arg;
     (void)status;
-    if (len > 0 && reply[0] == '-')
-        log_verbose("split entry not applied: %.*s", (int)(len > 2 ? len - 2 : len),
-                    reply);
+    cluster_log_refusal(LOG_VERBOSE, "split entry not applied", reply, len);
 }
 
 static void split_done_done(void *arg, const char *reply, size_t len)
 {
     (void)arg;
-    if (len > 0 && reply[0] == '-')
-        log_verbose("split completion refused: %.*s", (int)(len > 2 ? len - 2 : len),
-                    reply);
+    cluster_log_refusal(LOG_VERBOSE, "split completion refused", reply, len);
 }
 
 /* For each split under way: the parent's leader here proposes its entry
@@ -414,9 +406,7 @@ static void size_split_done(void *arg, const char *reply, size_t len)
 {
     node_cluster *c = arg;
     c->sizing = false;
-    if (len > 0 && reply[0] == '-')
-        log_verbose("automatic split refused: %.*s", (int)(len > 2 ? len - 2 : len),
-                    reply);
+    cluster_log_refusal(LOG_VERBOSE, "automatic split refused", reply, len);
 }
 
 static void check_size(node_cluster *c, const meta_state *m, node_group *g,
