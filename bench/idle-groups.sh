@@ -63,30 +63,6 @@ HERE=${HERE:-$(cd "$(dirname "$0")" && pwd)}
 . "$HERE/lib.sh"
 bench_work polis-idle
 
-declare -a PORT=()
-
-# cli NODE ARGS...: a reply, or nothing if the node does not answer.
-cli() {
-    local i=$1
-    shift
-    { timeout 10 redis-cli -h 127.0.0.1 -p "${PORT[$i]}" "$@" 2>/dev/null || true; } | tr -d '\r'
-}
-
-# start_cluster SHARDS LABEL: three fresh nodes on new ports.
-start_cluster() {
-    local shards=$1 label=$2 i p peers
-    mapfile -t p < <(free_ports 6)
-    PORT=("" "${p[0]}" "${p[1]}" "${p[2]}")
-    peers="1=127.0.0.1:${p[3]},2=127.0.0.1:${p[4]},3=127.0.0.1:${p[5]}"
-    for i in 1 2 3; do
-        mkdir -p "$WORK/$label-n$i"
-        "$POLIS_BIN" server --port "${PORT[$i]}" --bind 127.0.0.1 --dir "$WORK/$label-n$i" \
-            --node-id "$i" --peers "$peers" --cluster-shards "$shards" --cluster-replicas 3 \
-            >"$WORK/$label-n$i.log" 2>&1 &
-        PID[$label-n$i]=$!
-    done
-}
-
 # groups_of NODE: "total hibernating leaders leaders_hibernating" over the
 # group_<id> lines of INFO replication (the meta group included).
 groups_of() {

@@ -10,6 +10,11 @@
 #                    if the process is gone
 #   cpu_ticks PID    utime + stime + cutime + cstime of a process
 #   machine_ticks    "busy total" clock ticks over all CPUs
+#   start_cluster SHARDS LABEL [FLAG...]
+#                    three fresh polis nodes ($POLIS_BIN, every one a replica
+#                    of every shard, SERVER_PIN before it if set) on new
+#                    ports: PORT[1..3], PID[LABEL-n1..3]
+#   cli NODE ARGS... a reply of node 1..3, or nothing if it does not answer
 
 declare -A PID=()
 
@@ -75,4 +80,27 @@ cpu_ticks() {
 # user nice system idle iowait irq softirq steal (guest time is in user)
 machine_ticks() {
     awk '$1 == "cpu" { t = 0; for (i = 2; i <= 9; i++) t += $i; print t - $5 - $6, t }' /proc/stat
+}
+
+
+cli() {
+    local i=$1
+    shift
+    { timeout 10 redis-cli -h 127.0.0.1 -p "${PORT[$i]}" "$@" 2>/dev/null || true; } | tr -d '\r'
+}
+
+start_cluster() {
+    local shards=$1 label=$2 i p peers
+    shift 2
+    mapfile -t p < <(free_ports 6)
+    PORT=("" "${p[0]}" "${p[1]}" "${p[2]}")
+    peers="1=127.0.0.1:${p[3]},2=127.0.0.1:${p[4]},3=127.0.0.1:${p[5]}"
+    for i in 1 2 3; do
+        mkdir -p "$WORK/$label-n$i"
+        ${SERVER_PIN[@]+"${SERVER_PIN[@]}"} "$POLIS_BIN" server --port "${PORT[$i]}" \
+            --bind 127.0.0.1 --dir "$WORK/$label-n$i" --node-id "$i" --peers "$peers" \
+            --cluster-shards "$shards" --cluster-replicas 3 "$@" \
+            >"$WORK/$label-n$i.log" 2>&1 &
+        PID[$label-n$i]=$!
+    done
 }

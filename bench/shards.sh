@@ -79,29 +79,6 @@ HERE=${HERE:-$(cd "$(dirname "$0")" && pwd)}
 . "$HERE/lib.sh"
 bench_work polis-shards
 
-# cli NODE ARGS...: a reply, or nothing if the node does not answer.
-cli() {
-    local i=$1
-    shift
-    { timeout 10 redis-cli -h 127.0.0.1 -p "${PORT[$i]}" "$@" 2>/dev/null || true; } | tr -d '\r'
-}
-
-# start_cluster SHARDS LABEL: three fresh nodes on new ports.
-start_cluster() {
-    local shards=$1 label=$2 i p peers
-    mapfile -t p < <(free_ports 6)
-    PORT=("" "${p[0]}" "${p[1]}" "${p[2]}")
-    peers="1=127.0.0.1:${p[3]},2=127.0.0.1:${p[4]},3=127.0.0.1:${p[5]}"
-    for i in 1 2 3; do
-        mkdir -p "$WORK/$label-n$i"
-        "${SERVER_PIN[@]}" "$POLIS_BIN" server --port "${PORT[$i]}" --bind 127.0.0.1 \
-            --dir "$WORK/$label-n$i" --node-id "$i" --peers "$peers" \
-            --cluster-shards "$shards" --cluster-replicas 3 --cluster-redirect yes \
-            >"$WORK/$label-n$i.log" 2>&1 &
-        PID[$label-n$i]=$!
-    done
-}
-
 stop_cluster() { local i; for i in 1 2 3; do stop_proc "$1-n$i"; done; }
 
 # wait_ready LABEL SHARDS: cluster_state:ok on all nodes, then state:balanced
@@ -199,10 +176,9 @@ echo "  pinning:    ${SERVER_PIN[*]:-none} (servers), ${CLIENT_PIN[*]:-none} (re
 echo "  load avg:   $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine adds noise)"
 echo
 
-declare -a PORT=()
 for shards in $SHARDS_LEVELS; do
     label="s$shards"
-    start_cluster "$shards" "$label"
+    start_cluster "$shards" "$label" --cluster-redirect yes
     t0=$SECONDS
     wait_ready "$label" "$shards"
     # redis-benchmark --cluster refuses a cluster where one node holds all

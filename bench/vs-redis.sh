@@ -66,41 +66,16 @@ done
 [ -x "$PY" ] || { echo "$0: $PY not found" >&2; exit 1; }
 case $RUNS in ''|*[!0-9]*|0) echo "$0: RUNS must be a positive integer" >&2; exit 2;; esac
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/polis-bench.XXXXXX")
-declare -A PORT=() PID=()
-
-stop_server() {
-    local name=$1 pid=${PID[$1]:-} i
-    [ -n "$pid" ] || return 0
-    unset "PID[$name]"
-    kill -TERM "$pid" 2>/dev/null || return 0
-    for ((i = 0; i < STOP_TIMEOUT_S * 10; i++)); do
-        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-        sleep 0.1
-    done
-    echo "$0: $name (pid $pid) ignored SIGTERM for ${STOP_TIMEOUT_S}s; killing it" >&2
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
-
-cleanup() {
-    local name
-    for name in "${!PID[@]}"; do stop_server "$name"; done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-    "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+. "$HERE/lib.sh"
+bench_work polis-bench
+declare -A PORT=()
 
 is_redis() { case $(basename "$1") in redis-server*) return 0;; *) return 1;; esac; }
 
 # start_server NAME BINARY: starts it on a free port, waits for PING.
 start_server() {
     local name=$1 bin=$2 port dir log i
-    port=$(free_port)
+    port=$(free_ports 1)
     dir="$WORK/$name-data"
     log="$WORK/$name.log"
     mkdir -p "$dir"
@@ -212,8 +187,8 @@ for kind in $MEM_TYPES; do
         printf '%s\t%s\tused_memory_delta\t%s\n' "$name" "$kind" "$((used_after - used_before))" >>"$MEM_TSV"
         printf '%s\t%s\trss_delta\t%s\n' "$name" "$kind" "$((rss_after - rss_before))" >>"$MEM_TSV"
     done
-    stop_server polis
-    stop_server redis
+    stop_proc polis
+    stop_proc redis
 done
 rm -f "$WORK/load.resp"
 start_server polis "$POLIS_BIN"
@@ -244,7 +219,7 @@ for ((run = 1; run <= RUNS; run++)); do
     done
 done
 
-stop_server polis
-stop_server redis
+stop_proc polis
+stop_proc redis
 echo
 MEM_KEYS=$MEM_KEYS "$PY" "$HERE/report.py" "$TP_TSV" "$MEM_TSV"
